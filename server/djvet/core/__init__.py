@@ -1,0 +1,1 @@
+"""Core analysis: pure Python, never imports pygls or lsprotocol (a test enforces it)."""

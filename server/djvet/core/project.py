@@ -1,0 +1,338 @@
+"""The static workspace index: modules, classes, functions, assignments — read, never run.
+
+``ProjectIndex`` keeps one ``ModuleInfo`` per Python file (see ``python/facts.py``) and
+answers cross-file questions: what a qualified name refers to, a class's bases across
+modules, which files import what. It is incremental — ``update_text``/``update_file``
+re-read one file and bump ``generation`` so derived views (models, URL names; see
+``core/django``) rebuild lazily. Template files are listed too, for rules that need to
+know where links live.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .config import DEFAULT_EXCLUDES
+from .python.facts import ClassInfo, FunctionInfo, ModuleInfo, extract_module
+from .python.parse import parse_python
+from .sources import classify
+from .types import SourceKind
+
+T = TypeVar("T")
+
+MAX_INDEX_BYTES = 4_000_000  # a generated or vendored file this big is not project code to index
+
+
+def digest_text(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def read_source(path: Path) -> str:
+    """Read a file as text: UTF-8 (BOM allowed), undecodable bytes replaced, not raised."""
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "binary file (NUL byte)")
+    return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8", errors="replace")
+
+
+def is_excluded(relative: str, patterns: Iterable[str]) -> bool:
+    """gitignore-ish globbing: ``foo`` matches a path component, ``a/**`` a subtree."""
+    parts = relative.split("/")
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if not pattern:
+            continue
+        if "/" not in pattern and "*" not in pattern and pattern in parts:
+            return True
+        if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(relative, pattern + "/*"):
+            return True
+        if pattern.endswith("/**") and (relative == pattern[:-3] or relative.startswith(pattern[:-2])):
+            return True
+        if "/" not in pattern and any(fnmatch.fnmatch(part, pattern) for part in parts):
+            return True
+    return False
+
+
+def walk_files(
+    root: Path,
+    start: Path,
+    excludes: Iterable[str] = (),
+    on_error: Callable[[Path, str], None] | None = None,
+) -> Iterator[Path]:
+    """Files under ``start`` (a file yields itself), skipping VCS dirs, venvs, excludes, symlink loops."""
+    patterns = (*DEFAULT_EXCLUDES, *excludes)
+    if start.is_file():
+        yield start
+        return
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [start]
+    while stack:
+        directory = stack.pop()
+        try:
+            stat = directory.stat()
+        except OSError as exc:
+            if on_error:
+                on_error(directory, str(exc))
+            continue
+        key = (stat.st_dev, stat.st_ino)
+        if key in seen_dirs:
+            continue  # a symlink loop
+        seen_dirs.add(key)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            if on_error:
+                on_error(directory, str(exc))
+            continue
+        subdirs = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                relative = path.relative_to(root).as_posix()
+            except ValueError:
+                relative = path.name
+            if is_excluded(relative, patterns):
+                continue
+            try:
+                if entry.is_dir():
+                    if (path / "pyvenv.cfg").exists():
+                        continue  # any virtualenv, whatever its name
+                    subdirs.append(path)
+                elif entry.is_file():
+                    yield path
+            except OSError as exc:
+                if on_error:
+                    on_error(path, str(exc))
+        stack.extend(reversed(subdirs))
+
+
+def module_name(root: Path, path: Path) -> str:
+    """Dotted module name of ``path`` relative to ``root`` (``books/models.py`` -> ``books.models``)."""
+    try:
+        relative = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        relative = Path(path.name)
+    parts = list(relative.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a qualified name points at inside the project."""
+
+    kind: str  # "class" | "function" | "module" | "assignment"
+    module: ModuleInfo
+    obj: Any  # ClassInfo | FunctionInfo | ModuleInfo | Value
+
+
+class ProjectIndex:
+    """An incremental, never-executing index of a Django project's Python files."""
+
+    def __init__(self, root: Path | str, excludes: Iterable[str] = (), template_dirs: Iterable[str] = ()):
+        self.root = Path(root).resolve()
+        self.excludes = tuple(excludes)
+        self.template_dirs = tuple(template_dirs)
+        self.modules: dict[str, ModuleInfo] = {}  # by absolute path
+        self._by_name: dict[str, list[str]] = {}  # dotted suffix -> paths
+        self.templates: set[str] = set()
+        self.generation = 0
+        self.errors: dict[str, str] = {}
+        self._derived: dict[str, tuple[int, Any]] = {}
+
+    # -- building ----------------------------------------------------------------------------
+    def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Index every Python file below the root (templates are listed, not read)."""
+        files = list(walk_files(self.root, self.root, self.excludes))
+        python = [p for p in files if p.suffix == ".py"]
+        for path in files:
+            if classify(path.relative_to(self.root), None, self.template_dirs) in (
+                SourceKind.DJANGO_TEMPLATE,
+                SourceKind.JINJA2,
+            ):
+                self.templates.add(str(path))
+        for count, path in enumerate(python, 1):
+            self.update_file(path, bump=False)
+            if progress and (count % 50 == 0 or count == len(python)):
+                progress(count, len(python))
+        self.generation += 1
+
+    def update_file(self, path: Path | str, *, bump: bool = True) -> bool:
+        """Re-read one file from disk; returns True when its facts changed."""
+        path = Path(path)
+        key = self.key(path)
+        try:
+            if path.stat().st_size > MAX_INDEX_BYTES:
+                self.errors[key] = "too large to index"
+                return self.remove(key, bump=bump)
+            text = read_source(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            self.errors[key] = str(exc)
+            return self.remove(key, bump=bump)
+        self.errors.pop(key, None)
+        return self.update_text(key, text, bump=bump)
+
+    def update_text(self, path: str, text: str, *, bump: bool = True) -> bool:
+        """Index ``text`` as the content of ``path`` (an open editor buffer, or a file)."""
+        key = self.key(path)
+        if not key.endswith(".py"):
+            kind = classify(key, None, self.template_dirs)
+            if kind in (SourceKind.DJANGO_TEMPLATE, SourceKind.JINJA2) and key not in self.templates:
+                self.templates.add(key)
+                if bump:
+                    self.generation += 1
+                return True
+            return False
+        digest = digest_text(text)
+        old = self.modules.get(key)
+        if old is not None and old.digest == digest:
+            return False
+        source = parse_python(text, key)
+        info = extract_module(source, module_name(self.root, Path(key)), key, digest)
+        if old is not None:
+            self._unregister(old)
+        self.modules[key] = info
+        self._register(info)
+        if bump:
+            self.generation += 1
+        return True
+
+    def key(self, path: str | Path) -> str:
+        """The index key of a path: absolute (relative paths are taken from the root), normalised."""
+        text = str(path)
+        return os.path.normpath(text if os.path.isabs(text) else os.path.join(self.root, text))
+
+    def remove(self, path: str, *, bump: bool = True) -> bool:
+        key = self.key(path)
+        self.templates.discard(key)
+        old = self.modules.pop(key, None)
+        if old is None:
+            return False
+        self._unregister(old)
+        if bump:
+            self.generation += 1
+        return True
+
+    def _suffixes(self, name: str) -> Iterator[str]:
+        parts = name.split(".")
+        for index in range(len(parts)):
+            yield ".".join(parts[index:])
+
+    def _register(self, info: ModuleInfo) -> None:
+        for suffix in self._suffixes(info.module):
+            self._by_name.setdefault(suffix, []).append(info.path)
+
+    def _unregister(self, info: ModuleInfo) -> None:
+        for suffix in self._suffixes(info.module):
+            paths = self._by_name.get(suffix)
+            if paths and info.path in paths:
+                paths.remove(info.path)
+                if not paths:
+                    del self._by_name[suffix]
+
+    # -- lookups -----------------------------------------------------------------------------
+    def module_at(self, path: str) -> ModuleInfo | None:
+        return self.modules.get(self.key(path))
+
+    def find_module(self, name: str, near: str | None = None) -> ModuleInfo | None:
+        """The module a dotted import name refers to (exact, else a unique or nearest suffix match)."""
+        paths = self._by_name.get(name)
+        if not paths:
+            return None
+        if len(paths) == 1:
+            return self.modules[paths[0]]
+        exact = [p for p in paths if self.modules[p].module == name]
+        if len(exact) == 1:
+            return self.modules[exact[0]]
+        if near:
+            near_dir = os.path.dirname(near)
+            best = max(paths, key=lambda p: len(os.path.commonpath([p, near_dir])))
+            return self.modules[best]
+        return self.modules[min(paths, key=len)]
+
+    def resolve(self, qualified: str, near: str | None = None, _depth: int = 0) -> Resolved | None:
+        """What ``pkg.module.Name`` (or ``pkg.module.Class.Nested``) refers to in the project.
+
+        Follows re-exports (``from .views import X`` in a package ``__init__``) a few levels.
+        """
+        if _depth > 8 or not qualified:
+            return None
+        parts = qualified.split(".")
+        for cut in range(len(parts), 0, -1):
+            module = self.find_module(".".join(parts[:cut]), near)
+            if module is None:
+                continue
+            rest = parts[cut:]
+            if not rest:
+                return Resolved("module", module, module)
+            attr = ".".join(rest)
+            if attr in module.classes:
+                return Resolved("class", module, module.classes[attr])
+            if rest[0] in module.functions and len(rest) == 1:
+                return Resolved("function", module, module.functions[rest[0]])
+            if rest[0] in module.classes and len(rest) == 2 and rest[1] in module.classes[rest[0]].methods:
+                return Resolved("function", module, module.classes[rest[0]].methods[rest[1]])
+            if rest[0] in module.imports:
+                target = module.imports[rest[0]]
+                tail = ".".join(rest[1:])
+                return self.resolve(f"{target}.{tail}" if tail else target, module.path, _depth + 1)
+            if attr in module.assignments:
+                return Resolved("assignment", module, module.assignments[attr])
+            return None
+        return None
+
+    def resolve_class(self, qualified: str, near: str | None = None) -> ClassInfo | None:
+        found = self.resolve(qualified, near)
+        return found.obj if found is not None and found.kind == "class" else None
+
+    def resolve_function(self, qualified: str, near: str | None = None) -> FunctionInfo | None:
+        found = self.resolve(qualified, near)
+        return found.obj if found is not None and found.kind == "function" else None
+
+    def classes(self) -> Iterator[ClassInfo]:
+        for module in self.modules.values():
+            yield from module.classes.values()
+
+    def base_names(self, cls: ClassInfo, _seen: frozenset[str] = frozenset()) -> Iterator[str]:
+        """Every base's qualified name, transitively, through project classes (not Django's)."""
+        for base in cls.bases:
+            yield base
+            if base in _seen:
+                continue
+            inner = self.resolve_class(base, cls.path)
+            if inner is not None:
+                yield from self.base_names(inner, _seen | {base})
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """A view computed from the whole index, rebuilt only after the index changed."""
+        cached = self._derived.get(key)
+        if cached is not None and cached[0] == self.generation:
+            value: T = cached[1]
+            return value
+        value = build()
+        self._derived[key] = (self.generation, value)
+        return value
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_derived"] = {}  # derived views are cheap to rebuild and may hold unpicklables
+        return state
+
+
+def in_memory_project(files: Mapping[str, str], root: str = "/project") -> ProjectIndex:
+    """An index of in-memory files (relative path -> text) under a virtual root.
+
+    Used by rule examples, tests and the language server before the disk scan finishes.
+    """
+    index = ProjectIndex(root)
+    for relative, text in files.items():
+        index.update_text(str(index.root / relative), text, bump=False)
+    index.generation += 1
+    return index

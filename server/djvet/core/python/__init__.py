@@ -1,0 +1,1 @@
+"""Python source analysis: error-tolerant parsing, module facts, async scopes, receiver inference."""

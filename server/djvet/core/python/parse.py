@@ -1,0 +1,140 @@
+"""Error-tolerant Python parsing with exact code-point spans for ``ast`` nodes.
+
+A buffer being typed is often not valid Python. :func:`parse_python` first tries the whole
+text; on a syntax error it re-parses each top-level statement block on its own and keeps
+every block that parses, so findings in the rest of the file survive one broken function.
+``ast`` reports columns in UTF-8 bytes; :class:`PythonSource` converts them to code points.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..text import LineIndex, normalize_newlines
+from ..types import Span
+
+MAX_PARSE_CHARS = 8_000_000  # bigger than any hand-written module; protects the keystroke path
+
+
+@dataclass
+class PythonSource:
+    """A parsed Python document: the (possibly partial) tree and position helpers.
+
+    ``text`` is the analysed text: newlines normalised to ``\\n`` and a BOM replaced by a
+    space, so every (line, code-point column) equals the original document's.
+    """
+
+    text: str
+    tree: ast.Module
+    syntax_errors: list[tuple[int, str]] = field(default_factory=list)  # (0-based line, message)
+
+    @cached_property
+    def lines(self) -> LineIndex:
+        return LineIndex(self.text)
+
+    @property
+    def recovered(self) -> bool:
+        """True when part of the file did not parse and was skipped."""
+        return bool(self.syntax_errors)
+
+    def column(self, line0: int, byte_col: int) -> int:
+        """Convert an ``ast`` UTF-8 byte column on 0-based ``line0`` to a code-point column."""
+        if byte_col <= 0:
+            return 0
+        text = self.lines.line_text(line0)
+        if text.isascii():
+            return byte_col
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+    def span(self, node: ast.AST) -> Span:
+        """The code-point span of a node (statement, expression, arg, ...)."""
+        line = node.lineno - 1  # type: ignore[attr-defined]
+        end_line = (node.end_lineno or node.lineno) - 1  # type: ignore[attr-defined]
+        end_col = node.end_col_offset if node.end_col_offset is not None else node.col_offset  # type: ignore[attr-defined]
+        return Span(
+            line,
+            self.column(line, node.col_offset),  # type: ignore[attr-defined]
+            end_line,
+            self.column(end_line, end_col),
+        )
+
+    def name_span(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Span:
+        """The span of a def/class *name* (what editors underline), not the whole body."""
+        line0 = node.lineno - 1
+        text = self.lines.line_text(line0)
+        start = self.column(line0, node.col_offset)
+        keyword = "class" if isinstance(node, ast.ClassDef) else "def"
+        index = text.find(keyword, start)
+        if index >= 0:
+            index = text.find(node.name, index + len(keyword))
+            if index >= 0:
+                return Span(line0, index, line0, index + len(node.name))
+        return Span(line0, start, line0, start)
+
+    def attr_span(self, node: ast.Attribute) -> Span:
+        """The span of the attribute name in ``value.attr`` (e.g. ``get`` in ``qs.get``)."""
+        full = self.span(node)
+        end_line, end_col = full.end_line, full.end_column
+        return Span(end_line, end_col - len(node.attr), end_line, end_col)
+
+    def segment(self, node: ast.AST) -> str:
+        return self.lines.slice(self.span(node))
+
+
+def _top_level_blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """(start, end) line ranges of top-level statements, split at unindented lines."""
+    starts = []
+    for number, line in enumerate(lines):
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if line[:1] not in (" ", "\t") and not stripped.startswith(
+            (")", "]", "}", "else", "elif", "except", "finally", "case")
+        ):
+            # Decorators belong to the def/class below them.
+            if starts and lines[starts[-1]].startswith("@"):
+                continue
+            starts.append(number)
+    blocks = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
+        blocks.append((start, end))
+    return blocks
+
+
+def _parse_quiet(text: str, filename: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in user code
+        return ast.parse(text, filename=filename, type_comments=False)
+
+
+def parse_python(text: str, filename: str = "<document>") -> PythonSource:
+    """Parse ``text``; on syntax errors keep every top-level block that still parses."""
+    source_text = normalize_newlines(text)
+    if source_text.startswith("\ufeff"):
+        source_text = " " + source_text[1:]  # keep columns; a BOM is not Python
+    if len(source_text) > MAX_PARSE_CHARS:
+        return PythonSource(source_text, ast.Module(body=[], type_ignores=[]), [(0, "file too large to analyse")])
+    try:
+        return PythonSource(source_text, _parse_quiet(source_text, filename))
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        first_error = exc
+    errors: list[tuple[int, str]] = []
+    lines = source_text.split("\n")
+    body: list[ast.stmt] = []
+    for start, end in _top_level_blocks(lines):
+        chunk = "\n" * start + "\n".join(lines[start:end])
+        try:
+            module = _parse_quiet(chunk, filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            line = getattr(exc, "lineno", None) or start + 1
+            errors.append((line - 1, f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}"))
+            continue
+        body.extend(module.body)
+    if not errors:
+        line = getattr(first_error, "lineno", None) or 1
+        errors.append((line - 1, f"{type(first_error).__name__}: {getattr(first_error, 'msg', first_error)}"))
+    return PythonSource(source_text, ast.Module(body=body, type_ignores=[]), errors)

@@ -1,0 +1,1 @@
+"""Django- and Jinja2-template tokenizing with exact spans."""

@@ -1,0 +1,137 @@
+"""Line tables for source text: offsets <-> (line, code-point column), and line splitting.
+
+Lines end at ``\\r\\n``, ``\\n`` or a lone ``\\r`` (the set LSP uses), so the core, the CLI
+and every editor agree on line numbers.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+
+from .types import Edit, Span
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets at which each line starts (the first is always 0)."""
+    starts = [0]
+    index = 0
+    length = len(text)
+    find_n = text.find
+    find_r = text.find
+    while index < length:
+        n = find_n("\n", index)
+        r = find_r("\r", index)
+        if n == -1 and r == -1:
+            break
+        if r != -1 and (n == -1 or r < n):
+            index = r + 2 if r + 1 < length and text[r + 1] == "\n" else r + 1
+        else:
+            index = n + 1
+        starts.append(index)
+    return starts
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` without their line endings (a trailing newline adds an empty line)."""
+    starts = line_starts(text)
+    lines = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        lines.append(text[start:end].rstrip("\r\n") if i + 1 < len(starts) else text[start:end])
+    return lines
+
+
+def normalize_newlines(text: str) -> str:
+    """``\\r\\n`` and lone ``\\r`` become ``\\n``; line numbers and columns stay the same."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def dominant_newline(text: str) -> str:
+    """The line ending a file mostly uses, so inserted lines match it."""
+    crlf = text.count("\r\n")
+    lf = text.count("\n") - crlf
+    cr = text.count("\r") - crlf
+    if crlf >= lf and crlf >= cr and crlf:
+        return "\r\n"
+    if cr > lf:
+        return "\r"
+    return "\n"
+
+
+class LineIndex:
+    """Converts between string offsets and (line, column) for one text."""
+
+    __slots__ = ("_starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts = line_starts(text)
+
+    @property
+    def line_count(self) -> int:
+        return len(self._starts)
+
+    def line_start(self, line: int) -> int:
+        if line >= len(self._starts):
+            return len(self.text)
+        return self._starts[max(line, 0)]
+
+    def line_end(self, line: int) -> int:
+        """Offset of the end of ``line``'s content (before its line ending)."""
+        if line + 1 < len(self._starts):
+            end = self._starts[line + 1]
+            while end > self._starts[line] and self.text[end - 1] in "\r\n":
+                end -= 1
+            return end
+        return len(self.text)
+
+    def line_text(self, line: int) -> str:
+        return self.text[self.line_start(line) : self.line_end(line)]
+
+    def offset(self, line: int, column: int) -> int:
+        """Offset of a position; columns past the line end clamp to the line end."""
+        if line >= len(self._starts):
+            return len(self.text)
+        start = self._starts[line]
+        return min(start + max(column, 0), self.line_end(line))
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self._starts, offset) - 1
+        return line, offset - self._starts[line]
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        return Span(line, column, end_line, end_column)
+
+    def slice(self, span: Span) -> str:
+        return self.text[self.offset(span.line, span.column) : self.offset(span.end_line, span.end_column)]
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits (in any order) to ``text``."""
+    index = LineIndex(text)
+    resolved = sorted(
+        (
+            (
+                index.offset(e.span.line, e.span.column),
+                index.offset(e.span.end_line, e.span.end_column),
+                e.text,
+            )
+            for e in edits
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    out = []
+    cursor = 0
+    for start, end, new in resolved:
+        if start < cursor:
+            raise ValueError("overlapping edits")
+        out.append(text[cursor:start])
+        out.append(new)
+        cursor = end
+    out.append(text[cursor:])
+    return "".join(out)

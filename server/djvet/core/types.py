@@ -1,0 +1,144 @@
+"""The value types every layer of djvet exchanges: spans, edits, fixes, findings, results.
+
+Coordinates are always 0-based lines and 0-based *code-point* columns (Python ``str``
+indices within a line). Front ends convert at their edge: the CLI to 1-based columns,
+the language server to UTF-16 (see ``djvet.lsp.convert``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """Finding severity; the numbers match LSP's DiagnosticSeverity."""
+
+    ERROR = 1
+    WARNING = 2
+    INFORMATION = 3
+    HINT = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        """Parse ``error``/``warning``/``information``/``info``/``hint`` (any case)."""
+        text = value.strip().lower()
+        if text == "info":
+            text = "information"
+        for member in cls:
+            if member.label == text:
+                return member
+        raise ValueError(f"unknown severity {value!r} (use error, warning, information or hint)")
+
+
+class SourceKind(str, enum.Enum):
+    """What kind of source a document is; decides which rules look at it."""
+
+    PYTHON = "python"
+    DJANGO_TEMPLATE = "django-template"
+    JINJA2 = "jinja2"
+    OTHER = "other"
+
+
+class Applicability(str, enum.Enum):
+    """Whether a fix may be applied without review (``--fix``) or only on request."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A half-open range: from (line, column) up to, not including, (end_line, end_column)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def point(cls, line: int, column: int) -> Span:
+        return cls(line, column, line, column)
+
+    def contains(self, line: int, column: int) -> bool:
+        """True when the position lies inside the span (end inclusive, as editors expect)."""
+        if (line, column) < (self.line, self.column):
+            return False
+        return (line, column) <= (self.end_line, self.end_column)
+
+    def overlaps(self, other: Span) -> bool:
+        """True when two spans share at least one character (or both insert at one point)."""
+        start, end = (self.line, self.column), (self.end_line, self.end_column)
+        o_start, o_end = (other.line, other.column), (other.end_line, other.end_column)
+        if start == end and o_start == o_end:
+            return start == o_start
+        return start < o_end and o_start < end or start == o_start
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text of ``span`` with ``text`` (an empty span inserts)."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A titled set of non-overlapping edits that together repair one finding."""
+
+    title: str
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+
+    @property
+    def is_safe(self) -> bool:
+        return self.applicability is Applicability.SAFE
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A secondary location that explains a finding (an inherited handler, a query line)."""
+
+    message: str
+    span: Span
+    path: str | None = None  # None: the same document
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem djvet reports."""
+
+    code: str
+    name: str
+    message: str
+    severity: Severity
+    span: Span
+    url: str
+    fix: Fix | None = None
+    related: tuple[Related, ...] = ()
+    tags: tuple[str, ...] = ()  # "deprecated" / "unnecessary", mapped to LSP tags
+
+
+@dataclass(frozen=True, slots=True)
+class RuleError:
+    """A rule that raised instead of reporting; the other rules still ran."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """Everything ``check()`` learned about one document."""
+
+    path: str | None
+    kind: SourceKind
+    findings: tuple[Finding, ...]
+    django_version: str
+    rule_errors: tuple[RuleError, ...] = ()
+    notes: tuple[str, ...] = field(default=())  # e.g. "syntax error at line 12; rest analysed"

@@ -1,0 +1,1 @@
+"""djvet rules: one module per rule, discovered by djvet.core.registry."""
