@@ -1,0 +1,3 @@
+"""Placeholder until the rule family adds its demo views."""
+
+urlpatterns = []
