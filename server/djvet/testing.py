@@ -35,7 +35,7 @@ def run_example(rule: Rule, example: Example) -> ExampleRun:
     result = check(document, project, settings, rules=[rule])
     fixed = example.code
     if isinstance(example, Invalid):
-        fixed, _, _ = fix_document(document, project, settings, unsafe=True)
+        fixed, _, _ = fix_document(document, project, settings, unsafe=True, rules=[rule])
     return ExampleRun(
         tuple(f for f in result.findings if f.code == rule.code),
         fixed,

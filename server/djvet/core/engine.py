@@ -169,11 +169,12 @@ def fix_document(
     *,
     unsafe: bool = False,
     max_passes: int = 8,
+    rules: Sequence[Rule] | None = None,
 ) -> tuple[str, int, CheckResult]:
     """Apply fixes until none is left (ruff-style passes); returns (text, fixes applied, last result)."""
     text = document.text
     total = 0
-    result = check(document, project, settings)
+    result = check(document, project, settings, rules=rules)
     for _ in range(max_passes):
         outcome = apply_fixes(text, result.findings, unsafe=unsafe)
         if not outcome.applied or outcome.text == text:
@@ -183,5 +184,5 @@ def fix_document(
         document = Document(text, document.path, document.kind, document.version)
         if document.kind is SourceKind.PYTHON and document.path:
             project.update_text(document.path, text)
-        result = check(document, project, settings)
+        result = check(document, project, settings, rules=rules)
     return text, total, result
