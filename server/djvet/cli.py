@@ -11,16 +11,19 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
+from .cache import CacheData, ResultCache, file_stamp
 from .core.config import find_project_root, resolve_settings
 from .core.facts import known_versions
 from .core.registry import all_rules, get_rule, rule_codes
+from .core.types import CheckResult
 from .report import Report, print_text, render_diff, render_github, render_json, render_sarif
 from .runner import build_index, collect_jobs, flatten, run_jobs
 
@@ -29,13 +32,15 @@ PROGRESS_AFTER_SECONDS = 0.5
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 already; keep its message short
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 already; keep its message short
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"djvet: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="djvet", description="Django checks for GET logouts, async views and async ORM use.")
+    parser = _Parser(
+        prog="djvet", description="Django checks for GET logouts, async views and async ORM use."
+    )
     parser.add_argument("--version", action="version", version=f"djvet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -43,16 +48,35 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
     check.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
     check.add_argument("--fix", action="store_true", help="apply safe fixes in place")
-    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: unsafe fixes too")
-    check.add_argument("--diff", action="store_true", help="print the fixes as a diff instead of writing")
-    check.add_argument("--select", action="append", default=None, metavar="CODES", help="only these codes/prefixes")
-    check.add_argument("--ignore", action="append", default=None, metavar="CODES", help="skip these codes/prefixes")
-    check.add_argument("--django-version", metavar="X.Y", help="the project's Django version (default: detected)")
-    check.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths")
+    check.add_argument(
+        "--unsafe-fixes", action="store_true", help="with --fix/--diff: unsafe fixes too"
+    )
+    check.add_argument(
+        "--diff", action="store_true", help="print the fixes as a diff instead of writing"
+    )
+    check.add_argument(
+        "--select", action="append", default=None, metavar="CODES", help="only these codes/prefixes"
+    )
+    check.add_argument(
+        "--ignore", action="append", default=None, metavar="CODES", help="skip these codes/prefixes"
+    )
+    check.add_argument(
+        "--django-version", metavar="X.Y", help="the project's Django version (default: detected)"
+    )
+    check.add_argument(
+        "--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths"
+    )
     check.add_argument("--project-root", type=Path, help="the project root (default: detected)")
-    check.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
+    check.add_argument(
+        "--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)"
+    )
     check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
+    check.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write .djvet_cache/"
+    )
+    check.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when problems are found"
+    )
     color = check.add_mutually_exclusive_group()
     color.add_argument("--color", dest="color", action="store_true", default=None)
     color.add_argument("--no-color", dest="color", action="store_false")
@@ -65,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     server = sub.add_parser("server", help="run the language server (LSP over stdio)")
     server.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
-    server.add_argument("--stdio", action="store_true", help="stdio transport (the default; for editor configs)")
+    server.add_argument(
+        "--stdio", action="store_true", help="stdio transport (the default; for editor configs)"
+    )
     return parser
 
 
@@ -96,7 +122,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         exclude=args.exclude,
     )
     for warning in settings.warnings:
-        errors.append((str(root / "pyproject.toml") if "[tool.djvet]" in warning else "djvet", warning))
+        errors.append(
+            (str(root / "pyproject.toml") if "[tool.djvet]" in warning else "djvet", warning)
+        )
 
     def on_error(path: str, message: str) -> None:
         errors.append((path, message))
@@ -120,8 +148,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         for path in missing:
             print(f"djvet: {path}: no such file or directory", file=sys.stderr)
         return EXIT_USAGE
-    project = build_index(root, settings, index_progress)
+    mode = "fix" if args.fix else "diff" if args.diff else "check"
+    cache = None if args.no_cache else ResultCache(root, settings)
+    cached = cache.load() if cache is not None else CacheData()
+    project = build_index(root, settings, index_progress, cached.modules)
     jobs = collect_jobs(args.paths, root, settings, cwd, on_error)
+    reuse: dict[str, CheckResult] = {}
+    stamps = {job.path: file_stamp(job.path) for job in jobs}
+    if mode == "check" and cached.project_fingerprint == project.fingerprint():
+        for job in jobs:
+            hit = cached.results.get(job.path)
+            if hit is not None and hit[:2] == stamps[job.path]:
+                reuse[job.path] = hit[2]
     check_task = None
 
     def check_progress(step: int) -> None:
@@ -134,12 +172,39 @@ def cmd_check(args: argparse.Namespace) -> int:
             check_task = bar.add_task("Checking", total=len(jobs))
         bar.advance(check_task, step)
 
-    mode = "fix" if args.fix else "diff" if args.diff else "check"
-    outcomes = run_jobs(jobs, project, settings, mode=mode, unsafe=args.unsafe_fixes, workers=args.jobs, progress=check_progress)
+    outcomes = run_jobs(
+        jobs,
+        project,
+        settings,
+        mode=mode,
+        unsafe=args.unsafe_fixes,
+        workers=args.jobs,
+        progress=check_progress,
+        reuse=reuse,
+    )
+    if cache is not None:
+        if mode != "check":  # fixes rewrote files: re-read them next time
+            project = build_index(root, settings)
+            stamps = {job.path: file_stamp(job.path) for job in jobs}
+        results = (
+            dict(cached.results) if cached.project_fingerprint == project.fingerprint() else {}
+        )
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            stamp = stamps[job.path]
+            if (
+                outcome.result is not None
+                and outcome.error is None
+                and stamp is not None
+                and mode == "check"
+            ):
+                results[job.path] = (*stamp, outcome.result)
+        cache.save(project, results)
     if bar is not None and (index_task is not None or check_task is not None):
         bar.stop()
     version = settings.django_version
-    report = Report(outcomes, errors, f"{version.major}.{version.minor}", settings.django_version_source)
+    report = Report(
+        outcomes, errors, f"{version.major}.{version.minor}", settings.django_version_source
+    )
     if args.diff:
         sys.stdout.write(render_diff(outcomes))
     elif args.format == "json":
@@ -151,7 +216,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         if text:
             print(text)
     else:
-        color = args.color if args.color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        color = (
+            args.color
+            if args.color is not None
+            else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        )
         print_text(report, sys.stdout, sys.stderr, color=color)
     readable = [o for o in outcomes if o.error is None]
     if jobs and not readable:
@@ -206,7 +275,13 @@ def cmd_rules(args: argparse.Namespace) -> int:
     for column in ("Code", "Name", "Django", "Fix", "Summary"):
         table.add_column(column)
     for rule in rules:
-        table.add_row(rule.code, rule.name, _versions_label(rule.django), "yes" if rule.fixable else "", rule.summary)
+        table.add_row(
+            rule.code,
+            rule.name,
+            _versions_label(rule.django),
+            "yes" if rule.fixable else "",
+            rule.summary,
+        )
     Console(highlight=False).print(table)
     return EXIT_CLEAN
 
@@ -240,7 +315,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handlers = {"check": cmd_check, "rules": cmd_rules, "explain": cmd_explain, "server": cmd_server}
+    handlers = {
+        "check": cmd_check,
+        "rules": cmd_rules,
+        "explain": cmd_explain,
+        "server": cmd_server,
+    }
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

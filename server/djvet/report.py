@@ -49,7 +49,7 @@ class Report:
     django_version_source: str
 
     def findings(self) -> list[tuple[str, Finding]]:
-        out = []
+        out: list[tuple[str, Finding]] = []
         for outcome in self.outcomes:
             if outcome.result is not None:
                 out.extend((outcome.path, f) for f in outcome.result.findings)
@@ -62,7 +62,10 @@ class Report:
                 errors.append((outcome.path, outcome.error))
             errors.extend((outcome.path, warning) for warning in outcome.warnings)
             if outcome.result is not None:
-                errors.extend((outcome.path, f"rule {e.code} failed: {e.message}") for e in outcome.result.rule_errors)
+                errors.extend(
+                    (outcome.path, f"rule {e.code} failed: {e.message}")
+                    for e in outcome.result.rule_errors
+                )
         return errors
 
 
@@ -128,7 +131,12 @@ def render_sarif(report: Report) -> str:
             "level": _SARIF_LEVEL[finding.severity],
             "message": {"text": finding.message},
             "locations": [
-                {"physicalLocation": {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}, "region": region}}
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
+                        "region": region,
+                    }
+                }
             ],
         }
         if finding.related:
@@ -138,7 +146,10 @@ def render_sarif(report: Report) -> str:
                     "message": {"text": rel.message},
                     "physicalLocation": {
                         "artifactLocation": {"uri": rel.path or path, "uriBaseId": "%SRCROOT%"},
-                        "region": {"startLine": rel.span.line + 1, "startColumn": rel.span.column + 1},
+                        "region": {
+                            "startLine": rel.span.line + 1,
+                            "startColumn": rel.span.column + 1,
+                        },
                     },
                 }
                 for i, rel in enumerate(finding.related)
@@ -191,7 +202,9 @@ def render_sarif(report: Report) -> str:
                         ],
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the directory djvet ran in"}}},
+                "originalUriBaseIds": {
+                    "%SRCROOT%": {"description": {"text": "the directory djvet ran in"}}
+                },
                 "results": results,
                 "invocations": [
                     {
@@ -201,7 +214,14 @@ def render_sarif(report: Report) -> str:
                                 "level": "warning",
                                 "message": {"text": message},
                                 "locations": [
-                                    {"physicalLocation": {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}}
+                                    {
+                                        "physicalLocation": {
+                                            "artifactLocation": {
+                                                "uri": path,
+                                                "uriBaseId": "%SRCROOT%",
+                                            }
+                                        }
+                                    }
                                 ],
                             }
                             for path, message in report.all_errors()
@@ -231,16 +251,26 @@ def render_github(report: Report) -> str:
             f"endLine={span.end_line + 1},endColumn={span.end_column + 1},"
             f"title={_github_escape(f'{finding.code} {finding.name}', property_value=True)}"
         )
-        lines.append(f"::{_GITHUB_LEVEL[finding.severity]} {props}::{_github_escape(f'{finding.code} {finding.message}')}")
+        lines.append(
+            f"::{_GITHUB_LEVEL[finding.severity]} {props}::{_github_escape(f'{finding.code} {finding.message}')}"
+        )
     for path, message in report.all_errors():
-        lines.append(f"::warning file={_github_escape(path, property_value=True)}::{_github_escape(message)}")
+        lines.append(
+            f"::warning file={_github_escape(path, property_value=True)}::{_github_escape(message)}"
+        )
     return "\n".join(lines)
 
 
-def print_text(report: Report, out: TextIO, err: TextIO, *, color: bool, show_fixes_hint: bool = True) -> None:
+def print_text(
+    report: Report, out: TextIO, err: TextIO, *, color: bool, show_fixes_hint: bool = True
+) -> None:
     """ruff-like ``path:line:col: CODE message`` lines and a summary."""
-    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False, soft_wrap=True)
-    err_console = Console(file=err, force_terminal=color, no_color=not color, highlight=False, soft_wrap=True)
+    console = Console(
+        file=out, force_terminal=color, no_color=not color, highlight=False, soft_wrap=True
+    )
+    err_console = Console(
+        file=err, force_terminal=color, no_color=not color, highlight=False, soft_wrap=True
+    )
     findings = report.findings()
     for path, finding in findings:
         span = finding.span
@@ -264,7 +294,9 @@ def print_text(report: Report, out: TextIO, err: TextIO, *, color: bool, show_fi
             if fixable_count > safe:
                 summary += f", {fixable_count - safe} more with --unsafe-fixes"
             summary += ")"
-        console.print(f"{summary}. Django {report.django_version} ({report.django_version_source}).")
+        console.print(
+            f"{summary}. Django {report.django_version} ({report.django_version_source})."
+        )
     elif not fixed:
         console.print(f"All checks passed (Django {report.django_version}).")
 

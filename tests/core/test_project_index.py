@@ -97,7 +97,9 @@ def test_remove_and_pickle_roundtrip():
 def test_scan_reads_disk_without_executing_anything(tmp_path):
     marker = tmp_path / "executed"
     (tmp_path / "app").mkdir()
-    (tmp_path / "app/models.py").write_text(f"open({str(marker)!r}, 'w').write('x')\nclass M: pass\n")
+    (tmp_path / "app/models.py").write_text(
+        f"open({str(marker)!r}, 'w').write('x')\nclass M: pass\n"
+    )
     (tmp_path / "app/broken.py").write_bytes(b"\xff\xfe not utf8 \x00")
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates/base.html").write_text("<p>hi</p>")

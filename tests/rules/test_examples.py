@@ -23,8 +23,12 @@ def test_every_rule_has_examples() -> None:
         valid = [e for e in rule.examples if isinstance(e, Valid)]
         invalid = [e for e in rule.examples if isinstance(e, Invalid)]
         assert invalid, f"{rule.code} has no Invalid example"
-        assert len(valid) >= len(invalid), f"{rule.code}: fewer must-not-fire than must-fire examples"
-        assert all(e.reason.strip() for e in rule.examples), f"{rule.code}: an example without a reason"
+        assert len(valid) >= len(invalid), (
+            f"{rule.code}: fewer must-not-fire than must-fire examples"
+        )
+        assert all(e.reason.strip() for e in rule.examples), (
+            f"{rule.code}: an example without a reason"
+        )
 
 
 @pytest.mark.parametrize(("rule", "example"), CASES)
@@ -41,7 +45,9 @@ def test_example(rule, example) -> None:
         assert example.message in run.findings[0].message
     fixes = [f.fix for f in run.findings if f.fix is not None]
     if fixes:
-        assert example.fixed is not None, f"{rule.code} offers a fix but the example has no expected text"
+        assert example.fixed is not None, (
+            f"{rule.code} offers a fix but the example has no expected text"
+        )
     if example.fixed is not None:
         assert run.fixed == example.fixed
         if rule.targets == frozenset({SourceKind.PYTHON}):

@@ -24,7 +24,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-_PRELUDE = '''
+_PRELUDE = """
 import json, os, sys, warnings
 sys.path.insert(0, os.getcwd())
 os.environ["DJANGO_SETTINGS_MODULE"] = "djvet_test_settings"
@@ -35,9 +35,9 @@ call_command("migrate", run_syncdb=True, verbosity=0)
 def emit(obj):
     sys.stdout.write("\\n@@DJVET@@" + json.dumps(obj) + "\\n")
     sys.stdout.flush()
-'''
+"""
 
-_SETTINGS = '''
+_SETTINGS = """
 from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "test"
@@ -75,7 +75,7 @@ try:
 except ImportError:
     pass
 {extra}
-'''
+"""
 
 
 class DjangoRunError(RuntimeError):
@@ -91,7 +91,10 @@ def django_pythons() -> list[str]:
 def django_version(python: str = sys.executable) -> tuple[int, int]:
     out = subprocess.run(
         [python, "-c", "import django; print(django.VERSION[0], django.VERSION[1])"],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     major, minor = out.stdout.split()
     return int(major), int(minor)
@@ -116,12 +119,15 @@ def run_in_django(
             {
                 Path(rel).parts[0]
                 for rel in files
-                if len(Path(rel).parts) > 1 and Path(rel).name in ("models.py", "apps.py", "views.py")
+                if len(Path(rel).parts) > 1
+                and Path(rel).name in ("models.py", "apps.py", "views.py")
             }
         )
         for app in apps:
             (root / app / "__init__.py").touch()
-        urlconf = 'ROOT_URLCONF = "urls"' if "urls.py" in files else 'ROOT_URLCONF = "djvet_empty_urls"'
+        urlconf = (
+            'ROOT_URLCONF = "urls"' if "urls.py" in files else 'ROOT_URLCONF = "djvet_empty_urls"'
+        )
         if "urls.py" not in files:
             (root / "djvet_empty_urls.py").write_text("urlpatterns = []\n")
         (root / "djvet_test_settings.py").write_text(
@@ -131,7 +137,12 @@ def run_in_django(
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         proc = subprocess.run(
-            [python, "djvet_run.py"], cwd=root, capture_output=True, text=True, timeout=timeout, env=env
+            [python, "djvet_run.py"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
         )
         marks = [line for line in proc.stdout.splitlines() if line.startswith("@@DJVET@@")]
         if proc.returncode != 0 or not marks:

@@ -124,7 +124,9 @@ def parse_tool_table(table: Mapping[str, Any], known_codes: Iterable[str]) -> Ra
     known_codes = tuple(known_codes)
     for key in table:
         if key not in KNOWN_KEYS:
-            warnings.append(f"[tool.djvet] unknown key {key!r} (known: {', '.join(sorted(KNOWN_KEYS))})")
+            warnings.append(
+                f"[tool.djvet] unknown key {key!r} (known: {', '.join(sorted(KNOWN_KEYS))})"
+            )
     select = _str_list(table.get("select", []), "select", warnings)
     ignore = _str_list(table.get("ignore", []), "ignore", warnings)
     select = tuple("" if s == "ALL" else s for s in select)
@@ -145,7 +147,9 @@ def parse_tool_table(table: Mapping[str, Any], known_codes: Iterable[str]) -> Ra
     if "django-version" in table:
         version = parse_version(str(table["django-version"]))
         if version is None:
-            warnings.append(f"[tool.djvet] django-version {table['django-version']!r} is not a version")
+            warnings.append(
+                f"[tool.djvet] django-version {table['django-version']!r} is not a version"
+            )
     exclude = _str_list(table.get("exclude", []), "exclude", warnings)
     exclude += _str_list(table.get("extend-exclude", []), "extend-exclude", warnings)
     template_dirs = _str_list(table.get("template-dirs", []), "template-dirs", warnings)
@@ -324,7 +328,9 @@ def _from_pins(root: Path) -> tuple[Version, str] | None:
                 version = _version_from_poetry(value)
                 if version:
                     return version, "pyproject.toml [tool.poetry.dependencies]"
-    requirement_files = sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt"))
+    requirement_files = sorted(root.glob("requirements*.txt")) + sorted(
+        root.glob("requirements/*.txt")
+    )
     for path in requirement_files:
         try:
             lines = path.read_text("utf-8", errors="replace").splitlines()
@@ -415,7 +421,9 @@ def resolve_settings(
     if django_version:
         explicit = parse_version(django_version)
         if explicit is None:
-            warnings.append(f"django version {django_version!r} is not a version; detecting instead")
+            warnings.append(
+                f"django version {django_version!r} is not a version; detecting instead"
+            )
     version, source = detect_django_version(root, explicit, raw.django_version, interpreter)
     if version not in known_versions() and version < known_versions()[0]:
         warnings.append(

@@ -20,7 +20,7 @@ from .types import CheckResult, Edit, Finding, RuleError, SourceKind
 
 log = logging.getLogger("djvet")
 
-# `# noqa`, `# noqa: DJV201, DJV202`, `# djvet: ignore`, `# djvet: ignore[DJV201,DJV202]`
+# Recognised: a bare noqa, noqa with a code list, djvet: ignore, djvet: ignore[DJV201,DJV202].
 _PY_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
 _DJVET_IGNORE = re.compile(r"djvet:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.I)
 ALL_CODES = "*"
@@ -43,7 +43,9 @@ def suppressions(text: str, kind: SourceKind) -> dict[int, frozenset[str]]:
             match = _PY_NOQA.search(comment)
             if match:
                 found = match.group("codes")
-                codes |= {c.upper() for c in re.split(r"[\s,]+", found) if c} if found else {ALL_CODES}
+                codes |= (
+                    {c.upper() for c in re.split(r"[\s,]+", found) if c} if found else {ALL_CODES}
+                )
             match = _DJVET_IGNORE.search(comment)
         else:
             match = None
@@ -51,7 +53,9 @@ def suppressions(text: str, kind: SourceKind) -> dict[int, frozenset[str]]:
                 match = _DJVET_IGNORE.search(line)
         if match:
             found = match.group("codes")
-            codes |= {c.strip().upper() for c in found.split(",") if c.strip()} if found else {ALL_CODES}
+            codes |= (
+                {c.strip().upper() for c in found.split(",") if c.strip()} if found else {ALL_CODES}
+            )
         if codes:
             out[number] = frozenset(codes)
     return out
@@ -65,7 +69,9 @@ def _is_suppressed(finding: Finding, table: dict[int, frozenset[str]]) -> bool:
     return False
 
 
-def active_rules(kind: SourceKind, settings: Settings, rules: Sequence[Rule] | None = None) -> list[Rule]:
+def active_rules(
+    kind: SourceKind, settings: Settings, rules: Sequence[Rule] | None = None
+) -> list[Rule]:
     """The rules that look at ``kind`` under these settings and this Django version."""
     return [
         rule
@@ -130,7 +136,9 @@ def check(
             f"syntax error at line {line + 1} ({message}); the rest of the file was checked"
             for line, message in ctx.python.syntax_errors
         )
-    return CheckResult(document.path, document.kind, tuple(kept), version_label, tuple(errors), notes)
+    return CheckResult(
+        document.path, document.kind, tuple(kept), version_label, tuple(errors), notes
+    )
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ def read_source(path: Path) -> str:
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "binary file (NUL byte)")
-    return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8", errors="replace")
+    return data.decode(
+        "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8", errors="replace"
+    )
 
 
 def is_excluded(relative: str, patterns: Iterable[str]) -> bool:
@@ -52,7 +54,9 @@ def is_excluded(relative: str, patterns: Iterable[str]) -> bool:
             return True
         if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(relative, pattern + "/*"):
             return True
-        if pattern.endswith("/**") and (relative == pattern[:-3] or relative.startswith(pattern[:-2])):
+        if pattern.endswith("/**") and (
+            relative == pattern[:-3] or relative.startswith(pattern[:-2])
+        ):
             return True
         if "/" not in pattern and any(fnmatch.fnmatch(part, pattern) for part in parts):
             return True
@@ -136,7 +140,9 @@ class Resolved:
 class ProjectIndex:
     """An incremental, never-executing index of a Django project's Python files."""
 
-    def __init__(self, root: Path | str, excludes: Iterable[str] = (), template_dirs: Iterable[str] = ()):
+    def __init__(
+        self, root: Path | str, excludes: Iterable[str] = (), template_dirs: Iterable[str] = ()
+    ):
         self.root = Path(root).resolve()
         self.excludes = tuple(excludes)
         self.template_dirs = tuple(template_dirs)
@@ -145,11 +151,20 @@ class ProjectIndex:
         self.templates: set[str] = set()
         self.generation = 0
         self.errors: dict[str, str] = {}
+        self.stamps: dict[str, tuple[int, int]] = {}  # path -> (mtime_ns, size) when read from disk
         self._derived: dict[str, tuple[int, Any]] = {}
 
     # -- building ----------------------------------------------------------------------------
-    def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
-        """Index every Python file below the root (templates are listed, not read)."""
+    def scan(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        cached: Mapping[str, tuple[int, int, ModuleInfo]] | None = None,
+    ) -> None:
+        """Index every Python file below the root (templates are listed, not read).
+
+        ``cached`` maps paths to (mtime_ns, size, ModuleInfo) from an earlier run: a file whose
+        stamp is unchanged is adopted without being read or parsed.
+        """
         files = list(walk_files(self.root, self.root, self.excludes))
         python = [p for p in files if p.suffix == ".py"]
         for path in files:
@@ -159,20 +174,44 @@ class ProjectIndex:
             ):
                 self.templates.add(str(path))
         for count, path in enumerate(python, 1):
-            self.update_file(path, bump=False)
+            key = str(path)
+            hit = cached.get(key) if cached else None
+            if hit is not None:
+                try:
+                    stat = path.stat()
+                except OSError:
+                    hit = None
+                else:
+                    if (stat.st_mtime_ns, stat.st_size) == hit[:2]:
+                        self.modules[key] = hit[2]
+                        self.stamps[key] = hit[:2]
+                        self._register(hit[2])
+            if hit is None:
+                self.update_file(path, bump=False)
             if progress and (count % 50 == 0 or count == len(python)):
                 progress(count, len(python))
         self.generation += 1
+
+    def fingerprint(self) -> str:
+        """A digest of everything cross-file analysis depends on: every module and template path."""
+        hasher = hashlib.blake2b(digest_size=16)
+        for path in sorted(self.modules):
+            hasher.update(f"{path}\0{self.modules[path].digest}\n".encode("utf-8", "surrogatepass"))
+        for path in sorted(self.templates):
+            hasher.update(f"T{path}\n".encode("utf-8", "surrogatepass"))
+        return hasher.hexdigest()
 
     def update_file(self, path: Path | str, *, bump: bool = True) -> bool:
         """Re-read one file from disk; returns True when its facts changed."""
         path = Path(path)
         key = self.key(path)
         try:
-            if path.stat().st_size > MAX_INDEX_BYTES:
+            stat = path.stat()
+            if stat.st_size > MAX_INDEX_BYTES:
                 self.errors[key] = "too large to index"
                 return self.remove(key, bump=bump)
             text = read_source(path)
+            self.stamps[key] = (stat.st_mtime_ns, stat.st_size)
         except (OSError, UnicodeDecodeError) as exc:
             self.errors[key] = str(exc)
             return self.remove(key, bump=bump)
@@ -184,7 +223,10 @@ class ProjectIndex:
         key = self.key(path)
         if not key.endswith(".py"):
             kind = classify(key, None, self.template_dirs)
-            if kind in (SourceKind.DJANGO_TEMPLATE, SourceKind.JINJA2) and key not in self.templates:
+            if (
+                kind in (SourceKind.DJANGO_TEMPLATE, SourceKind.JINJA2)
+                and key not in self.templates
+            ):
                 self.templates.add(key)
                 if bump:
                     self.generation += 1
@@ -277,7 +319,11 @@ class ProjectIndex:
                 return Resolved("class", module, module.classes[attr])
             if rest[0] in module.functions and len(rest) == 1:
                 return Resolved("function", module, module.functions[rest[0]])
-            if rest[0] in module.classes and len(rest) == 2 and rest[1] in module.classes[rest[0]].methods:
+            if (
+                rest[0] in module.classes
+                and len(rest) == 2
+                and rest[1] in module.classes[rest[0]].methods
+            ):
                 return Resolved("function", module, module.classes[rest[0]].methods[rest[1]])
             if rest[0] in module.imports:
                 target = module.imports[rest[0]]

@@ -32,7 +32,9 @@ def all_rules() -> tuple[Rule, ...]:
             and "code" in vars(obj)
         ]
         if len(classes) != 1:
-            raise RegistryError(f"djvet.rules.{info.name} must define exactly one rule, found {len(classes)}")
+            raise RegistryError(
+                f"djvet.rules.{info.name} must define exactly one rule, found {len(classes)}"
+            )
         found.append(classes[0])
     codes: dict[str, str] = {}
     names: dict[str, str] = {}

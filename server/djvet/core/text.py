@@ -108,7 +108,9 @@ class LineIndex:
         return Span(line, column, end_line, end_column)
 
     def slice(self, span: Span) -> str:
-        return self.text[self.offset(span.line, span.column) : self.offset(span.end_line, span.end_column)]
+        return self.text[
+            self.offset(span.line, span.column) : self.offset(span.end_line, span.end_column)
+        ]
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:

@@ -76,7 +76,7 @@ class Span:
         o_start, o_end = (other.line, other.column), (other.end_line, other.end_column)
         if start == end and o_start == o_end:
             return start == o_start
-        return start < o_end and o_start < end or start == o_start
+        return (start < o_end and o_start < end) or start == o_start
 
 
 @dataclass(frozen=True, slots=True)

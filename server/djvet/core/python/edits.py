@@ -52,7 +52,9 @@ def add_import_edit(source: PythonSource, module: str, name: str) -> Edit | None
             segment = source.lines.line_text(end.line)
             if "(" in segment or segment.rstrip().endswith("\\"):
                 break
-            return Edit(Span(end.end_line, end.end_column, end.end_line, end.end_column), f", {name}")
+            return Edit(
+                Span(end.end_line, end.end_column, end.end_line, end.end_column), f", {name}"
+            )
     insert_line = 0
     last_import: ast.stmt | None = None
     for index, stmt in enumerate(tree.body):
@@ -64,10 +66,8 @@ def add_import_edit(source: PythonSource, module: str, name: str) -> Edit | None
             and isinstance(stmt.value, ast.Constant)
             and isinstance(stmt.value.value, str)
         ):
-            insert_line = (stmt.end_lineno or stmt.lineno)
-        elif last_import is not None:
-            break
-        elif not isinstance(stmt, ast.Expr):
+            insert_line = stmt.end_lineno or stmt.lineno
+        elif last_import is not None or not isinstance(stmt, ast.Expr):
             break
     if last_import is not None:
         insert_line = last_import.end_lineno or last_import.lineno
@@ -75,7 +75,9 @@ def add_import_edit(source: PythonSource, module: str, name: str) -> Edit | None
     if insert_line >= source.lines.line_count:
         # The file ends without a newline after the last import.
         end_col = len(source.lines.line_text(insert_line - 1))
-        return Edit(Span(insert_line - 1, end_col, insert_line - 1, end_col), f"{newline}{line.rstrip()}")
+        return Edit(
+            Span(insert_line - 1, end_col, insert_line - 1, end_col), f"{newline}{line.rstrip()}"
+        )
     return Edit(Span(insert_line, 0, insert_line, 0), line)
 
 
@@ -105,9 +107,10 @@ def await_wrap(source: PythonSource, node: ast.expr, parent: ast.AST | None) -> 
     subscript or call (``(await x.aget()).title``), or an operand of ``**``.
     """
     span = source.span(node)
-    needs_parens = isinstance(parent, (ast.Attribute, ast.Subscript, ast.Call)) and getattr(
-        parent, "value", getattr(parent, "func", None)
-    ) is node
+    needs_parens = (
+        isinstance(parent, (ast.Attribute, ast.Subscript, ast.Call))
+        and getattr(parent, "value", getattr(parent, "func", None)) is node
+    )
     if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Pow):
         needs_parens = True
     if needs_parens:

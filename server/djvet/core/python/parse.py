@@ -86,7 +86,7 @@ class PythonSource:
 
 def _top_level_blocks(lines: list[str]) -> list[tuple[int, int]]:
     """(start, end) line ranges of top-level statements, split at unindented lines."""
-    starts = []
+    starts: list[int] = []
     for number, line in enumerate(lines):
         stripped = line.lstrip()
         if not stripped or stripped.startswith("#"):
@@ -117,7 +117,9 @@ def parse_python(text: str, filename: str = "<document>") -> PythonSource:
     if source_text.startswith("\ufeff"):
         source_text = " " + source_text[1:]  # keep columns; a BOM is not Python
     if len(source_text) > MAX_PARSE_CHARS:
-        return PythonSource(source_text, ast.Module(body=[], type_ignores=[]), [(0, "file too large to analyse")])
+        return PythonSource(
+            source_text, ast.Module(body=[], type_ignores=[]), [(0, "file too large to analyse")]
+        )
     try:
         return PythonSource(source_text, _parse_quiet(source_text, filename))
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
@@ -136,5 +138,7 @@ def parse_python(text: str, filename: str = "<document>") -> PythonSource:
         body.extend(module.body)
     if not errors:
         line = getattr(first_error, "lineno", None) or 1
-        errors.append((line - 1, f"{type(first_error).__name__}: {getattr(first_error, 'msg', first_error)}"))
+        errors.append(
+            (line - 1, f"{type(first_error).__name__}: {getattr(first_error, 'msg', first_error)}")
+        )
     return PythonSource(source_text, ast.Module(body=body, type_ignores=[]), errors)
