@@ -261,9 +261,9 @@ def build_index(
     return project
 
 
-def flatten(values: Iterable[Iterable[str]]) -> list[str]:
+def flatten(values: Iterable[str]) -> list[str]:
+    """``["DJV1,DJV2", "DJV301"]`` (repeated, comma-separated flags) -> ``["DJV1", "DJV2", "DJV301"]``."""
     out: list[str] = []
     for value in values:
-        for item in value:
-            out.extend(part.strip() for part in item.split(",") if part.strip())
+        out.extend(part.strip() for part in value.split(",") if part.strip())
     return out

@@ -49,7 +49,7 @@ def test_cache_is_written_and_reused_for_unchanged_stamps(project):
     # Same size, same mtime, different content: only a cache hit can still report the old finding.
     child = project / "app/child.py"
     stat = child.stat()
-    child.write_text(CHILD.replace("async def get", "def      get"))
+    child.write_text(CHILD.replace("async def get", "def       get"))
     os.utime(child, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert child.stat().st_size == stat.st_size
     assert codes(djvet(cwd=project)) == [("app/child.py", "DJV201")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 import pytest
 
@@ -52,3 +53,27 @@ def test_example(rule, example) -> None:
         assert run.fixed == example.fixed
         if rule.targets == frozenset({SourceKind.PYTHON}):
             ast.parse(run.fixed)
+
+
+FIXED_CASES = [
+    pytest.param(rule, example, id=f"{rule.code}-{index}")
+    for rule in all_rules()
+    for index, example in enumerate(rule.examples)
+    if isinstance(example, Invalid) and example.fixed is not None
+]
+
+
+@pytest.mark.parametrize(("rule", "example"), FIXED_CASES)
+def test_crlf_documents_fix_to_crlf(rule, example) -> None:
+    """The same example written with CRLF endings fixes to the expected text with CRLF endings."""
+    crlf = replace(example, code=example.code.replace("\n", "\r\n"))
+    run = run_example(rule, crlf)
+    assert run.findings, "must fire on CRLF text too"
+    assert run.fixed == example.fixed.replace("\n", "\r\n")
+
+
+@pytest.mark.parametrize(("rule", "example"), FIXED_CASES)
+def test_fix_all_is_idempotent(rule, example) -> None:
+    """Checking the fixed text again offers no further fix for this rule."""
+    again = run_example(rule, replace(example, code=example.fixed))
+    assert again.fixed == example.fixed

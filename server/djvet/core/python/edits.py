@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import libcst
 
-from ..text import apply_edits, dominant_newline
+from ..text import apply_edits
 from ..types import Edit, Span
 from .parse import PythonSource
 
@@ -38,7 +38,7 @@ def add_import_edit(source: PythonSource, module: str, name: str) -> Edit | None
     tree = source.tree
     if imported_name(tree, module, name) is not None:
         return None
-    newline = dominant_newline(source.text) if "\r" in source.text else "\n"
+    newline = source.newline
     for stmt in tree.body:
         if (
             isinstance(stmt, ast.ImportFrom)

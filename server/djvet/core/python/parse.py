@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..text import LineIndex, normalize_newlines
+from ..text import LineIndex, dominant_newline, normalize_newlines
 from ..types import Span
 
 MAX_PARSE_CHARS = 8_000_000  # bigger than any hand-written module; protects the keystroke path
@@ -30,6 +30,7 @@ class PythonSource:
     text: str
     tree: ast.Module
     syntax_errors: list[tuple[int, str]] = field(default_factory=list)  # (0-based line, message)
+    newline: str = "\n"  # the original document's dominant line ending, for inserted lines
 
     @cached_property
     def lines(self) -> LineIndex:
@@ -113,6 +114,7 @@ def _parse_quiet(text: str, filename: str) -> ast.Module:
 
 def parse_python(text: str, filename: str = "<document>") -> PythonSource:
     """Parse ``text``; on syntax errors keep every top-level block that still parses."""
+    newline = dominant_newline(text) if "\r" in text else "\n"
     source_text = normalize_newlines(text)
     if source_text.startswith("\ufeff"):
         source_text = " " + source_text[1:]  # keep columns; a BOM is not Python
@@ -121,7 +123,7 @@ def parse_python(text: str, filename: str = "<document>") -> PythonSource:
             source_text, ast.Module(body=[], type_ignores=[]), [(0, "file too large to analyse")]
         )
     try:
-        return PythonSource(source_text, _parse_quiet(source_text, filename))
+        return PythonSource(source_text, _parse_quiet(source_text, filename), [], newline)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         first_error = exc
     errors: list[tuple[int, str]] = []
@@ -141,4 +143,4 @@ def parse_python(text: str, filename: str = "<document>") -> PythonSource:
         errors.append(
             (line - 1, f"{type(first_error).__name__}: {getattr(first_error, 'msg', first_error)}")
         )
-    return PythonSource(source_text, ast.Module(body=body, type_ignores=[]), errors)
+    return PythonSource(source_text, ast.Module(body=body, type_ignores=[]), errors, newline)
