@@ -49,6 +49,7 @@ class Call:
     kwargs: tuple[tuple[str, Value], ...]
     line: int = 0  # 0-based line of the call
     span: Span | None = None
+    inner: Call | None = None  # ``f(a)(b)``: the call ``f(a)`` whose result is called
 
     def kwarg(self, name: str) -> Value | None:
         for key, value in self.kwargs:
@@ -64,7 +65,61 @@ class Unknown:
     text: str = ""
 
 
-Value = Lit | Ref | Seq | Call | Unknown
+@dataclass(frozen=True, slots=True)
+class Starred:
+    """``*x`` inside a list/tuple display: ``[*views.urlpatterns, path(...)]``."""
+
+    value: Value
+
+
+Value = Lit | Ref | Seq | Call | Unknown | Starred
+
+
+Chain = tuple[str, ...]
+"""An expression as steps: a root name, then ``.attr``, ``()`` (a call), ``[i]`` (an index),
+``[:]`` (a slice) or ``[::]`` (a slice with a step). The root is qualified through the imports
+(``library.models.Book``) unless it is a local name of the function (``qs``, ``self``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A place in a function body that calls (``kind="call"``, ``chain`` ends with ``()``) or
+    evaluates (``kind="iter"``: iterated, ``len()``-ed, truth-tested, ``in``-tested) an expression.
+    ``conditional``: the site may not run on every call (inside a branch, loop body, handler,
+    or after an early return)."""
+
+    kind: str
+    chain: Chain
+    span: Span
+    conditional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BodySummary:
+    """What cross-module analyses need from a function body without keeping its AST
+    (nested ``def``/``lambda``/``class`` bodies excluded): annotated parameters, single-target
+    local assignments, returned expressions and the call/evaluation sites."""
+
+    params: tuple[tuple[str, str], ...]  # (name, qualified annotation or "")
+    assigns: tuple[tuple[str, Chain], ...]  # local name -> the one expression assigned to it
+    returns: tuple[Chain, ...]  # ("?",) for a returned value that is not a chain
+    sites: tuple[Site, ...]
+    generator: bool = False  # contains yield: calling it runs nothing
+
+
+@dataclass(frozen=True, slots=True)
+class DecoratorShape:
+    """What a decorator defined in the project does to the function it decorates (its body, read).
+
+    ``wrapper``: "sync" (returns a nested ``def``), "async" (a nested ``async def``), "adaptive"
+    (mentions ``iscoroutinefunction``/``markcoroutinefunction``, or returns either kind) or
+    "identity" (returns the function itself). ``levels``: 1 for ``@deco``, 2 for a factory used
+    as ``@deco(...)``. ``calls_wrapped``: the wrapper calls the decorated function directly.
+    """
+
+    wrapper: str
+    levels: int = 1
+    calls_wrapped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +131,8 @@ class FunctionInfo:
     name_span: Span
     calls: frozenset[str]  # qualified names this function calls directly
     alias_of: str | None = None  # ``get = post`` in a class body: the aliased method name
+    body: BodySummary | None = None
+    decorator_shape: DecoratorShape | None = None  # set when the body reads as a decorator
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +148,9 @@ class ClassInfo:
     decorators: tuple[Value, ...]
     name_span: Span
     nested: tuple[str, ...] = ()  # qualnames of classes defined inside
+    base_values: tuple[
+        Value, ...
+    ] = ()  # every base as a Value (incl. ``Manager.from_queryset(QS)``)
 
 
 @dataclass
@@ -161,8 +221,12 @@ class _Extractor:
     def value(self, node: ast.AST | None, depth: int = 0) -> Value:
         if node is None or depth > 12:
             return Unknown()
-        if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool, type(None))):
+        if isinstance(node, ast.Constant) and isinstance(
+            node.value, (str, int, float, bool, type(None))
+        ):
             return Lit(node.value)
+        if isinstance(node, ast.Starred):
+            return Starred(self.value(node.value, depth + 1))
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             return Seq(tuple(self.value(e, depth + 1) for e in node.elts))
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -178,20 +242,35 @@ class _Extractor:
             if func is None and isinstance(node.func, ast.Attribute):
                 # ``Manager.from_queryset(QS)()`` / ``include(...)`` chains: keep the inner call.
                 inner = self.value(node.func.value, depth + 1)
-                func_name = f"{inner.func}().{node.func.attr}" if isinstance(inner, Call) else node.func.attr
+                func_name = (
+                    f"{inner.func}().{node.func.attr}"
+                    if isinstance(inner, Call)
+                    else node.func.attr
+                )
             elif func is None and isinstance(node.func, ast.Call):
                 inner = self.value(node.func, depth + 1)
                 func_name = f"{inner.func}()" if isinstance(inner, Call) else "<call>"
                 args = tuple(self.value(a, depth + 1) for a in node.args)
-                return Call(func_name, args, self._kwargs(node, depth), node.lineno - 1, self.source.span(node))
+                return Call(
+                    func_name,
+                    args,
+                    self._kwargs(node, depth),
+                    node.lineno - 1,
+                    self.source.span(node),
+                    inner if isinstance(inner, Call) else None,
+                )
             else:
                 func_name = self.qualify(func) if func else "<call>"
             args = tuple(self.value(a, depth + 1) for a in node.args)
-            return Call(func_name, args, self._kwargs(node, depth), node.lineno - 1, self.source.span(node))
+            return Call(
+                func_name, args, self._kwargs(node, depth), node.lineno - 1, self.source.span(node)
+            )
         return Unknown(type(node).__name__)
 
     def _kwargs(self, node: ast.Call, depth: int) -> tuple[tuple[str, Value], ...]:
-        return tuple((k.arg, self.value(k.value, depth + 1)) for k in node.keywords if k.arg is not None)
+        return tuple(
+            (k.arg, self.value(k.value, depth + 1)) for k in node.keywords if k.arg is not None
+        )
 
     # -- statements --------------------------------------------------------------------------
     def collect_imports(self, body: list[ast.stmt]) -> None:
@@ -212,19 +291,16 @@ class _Extractor:
                     self.imports[local] = f"{base}.{alias.name}" if base else alias.name
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str) -> FunctionInfo:
-        calls = set()
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Call):
-                name = dotted(sub.func)
-                if name:
-                    calls.add(self.qualify(name))
+        summary = _BodySummariser(self, node)
         return FunctionInfo(
             name=node.name,
             qualname=f"{prefix}{node.name}",
             is_async=isinstance(node, ast.AsyncFunctionDef),
             decorators=tuple(self.value(d) for d in node.decorator_list),
             name_span=self.source.name_span(node),
-            calls=frozenset(calls),
+            calls=frozenset(summary.calls),
+            body=summary.summary(),
+            decorator_shape=decorator_shape(node),
         )
 
     def klass(self, node: ast.ClassDef, prefix: str, out: dict[str, ClassInfo]) -> None:
@@ -265,6 +341,7 @@ class _Extractor:
                     nested.append(f"{qualname}.{stmt.name}")
                     self.klass(stmt, f"{qualname}.", out)
         bases = []
+        base_values = tuple(self.value(base) for base in node.bases)
         for base in node.bases:
             name = dotted(base)
             if name:
@@ -285,7 +362,322 @@ class _Extractor:
             decorators=tuple(self.value(d) for d in node.decorator_list),
             name_span=self.source.name_span(node),
             nested=tuple(nested),
+            base_values=base_values,
         )
+
+
+_MAX_SITES = 256  # per function: enough for any hand-written body, bounded for generated ones
+_MAX_CHAIN = 16
+_EVALUATING_BUILTINS = frozenset(
+    {
+        "list", "tuple", "set", "frozenset", "len", "bool", "sorted", "sum", "min", "max",
+        "any", "all", "enumerate", "iter", "next", "print", "str", "repr", "dict", "zip",
+        "map", "filter", "reversed",
+    }
+)  # fmt: skip
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_UNKNOWN: tuple[str, ...] = ("?",)
+
+
+def expression_chain(node: ast.AST | None) -> tuple[str, ...] | None:
+    """``Book.objects.filter(x)[0:5].count()`` -> ``("Book", ".objects", ".filter", "()",
+    "[:]", ".count", "()")``; None for anything that is not a name/attribute/call/subscript chain.
+    The root keeps its local spelling (callers qualify it)."""
+    ops: list[str] = []
+    while node is not None:
+        if len(ops) > _MAX_CHAIN:
+            return None
+        if isinstance(node, ast.Attribute):
+            ops.append("." + node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            ops.append("()")
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            index = node.slice
+            if isinstance(index, ast.Slice):
+                ops.append("[::]" if index.step is not None else "[:]")
+            else:
+                ops.append("[i]")
+            node = node.value
+        elif isinstance(node, ast.Name):
+            ops.append(node.id)
+            ops.reverse()
+            return tuple(ops)
+        else:
+            return None
+    return None
+
+
+def annotation_name(node: ast.AST | None) -> str | None:
+    """The dotted class name an annotation denotes: ``Book``, ``"Book"``, ``Book | None``,
+    ``Optional[Book]``; None otherwise."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = node.value.strip()
+        return text if text.replace(".", "").replace("_", "").isalnum() else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left, right = annotation_name(node.left), annotation_name(node.right)
+        if left == "None":
+            return right
+        return left if right == "None" else None
+    if isinstance(node, ast.Subscript) and dotted(node.value) in ("Optional", "typing.Optional"):
+        return annotation_name(node.slice)
+    return dotted(node)
+
+
+class _BodySummariser:
+    """One pass over a function: the qualified names it calls (nested scopes included, as the
+    index always recorded) and its ``BodySummary`` (nested scopes excluded)."""
+
+    def __init__(self, ex: _Extractor, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.ex = ex
+        self.calls: set[str] = set()
+        self.sites: list[Site] = []
+        self.returns: list[tuple[str, ...]] = []
+        self.assigns: dict[str, tuple[str, ...]] = {}
+        self.generator = False
+        self.exits = 0
+        params: list[tuple[str, str]] = []
+        arguments = node.args
+        for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            annotation = annotation_name(arg.annotation)
+            params.append((arg.arg, ex.qualify(annotation) if annotation else ""))
+        for star in (arguments.vararg, arguments.kwarg):
+            if star is not None:
+                params.append((star.arg, ""))
+        self.params = tuple(params)
+        for outer in (*node.decorator_list, *arguments.defaults, *arguments.kw_defaults):
+            if outer is not None:
+                self.calls_only(outer)
+        self.statements(node.body, False)
+
+    def summary(self) -> BodySummary:
+        return BodySummary(
+            params=self.params,
+            assigns=tuple(self.assigns.items()),
+            returns=tuple(self.returns),
+            sites=tuple(self.sites),
+            generator=self.generator,
+        )
+
+    def calls_only(self, node: ast.AST) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call):
+                name = dotted(sub.func)
+                if name:
+                    self.calls.add(self.ex.qualify(name))
+
+    def site(self, kind: str, node: ast.AST, conditional: bool) -> None:
+        if len(self.sites) >= _MAX_SITES:
+            return
+        chain = expression_chain(node)
+        if chain is not None:
+            self.sites.append(Site(kind, chain, self.ex.source.span(node), conditional))
+
+    def bind(self, target: ast.AST, value: ast.AST | None) -> None:
+        if isinstance(target, ast.Name):
+            chain = expression_chain(value) if value is not None else None
+            previous = self.assigns.get(target.id)
+            if chain is None or (previous is not None and previous != chain):
+                chain = _UNKNOWN
+            self.assigns[target.id] = chain
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self.bind(element, None)
+        elif isinstance(target, ast.Starred):
+            self.bind(target.value, None)
+
+    def statements(self, body: list[ast.stmt], conditional: bool) -> None:
+        for stmt in body:
+            before = self.exits
+            self.visit(stmt, conditional)
+            if self.exits != before and not isinstance(stmt, (ast.Return, ast.Raise)):
+                conditional = True  # an early return/raise/break inside: what follows may not run
+
+    def visit(self, node: ast.AST, cond: bool) -> None:
+        if isinstance(node, _SCOPES):
+            self.calls_only(node)
+            if not isinstance(node, ast.Lambda):
+                self.assigns[node.name] = _UNKNOWN
+            return
+        if isinstance(node, ast.Call):
+            name = dotted(node.func)
+            if name:
+                self.calls.add(self.ex.qualify(name))
+            self.site("call", node, cond)
+            if (
+                isinstance(node.func, ast.Name)
+                and node.func.id in _EVALUATING_BUILTINS
+                and node.args
+            ):
+                self.site("iter", node.args[0], cond)
+        elif isinstance(node, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
+            self.exits += 1
+            if isinstance(node, ast.Return):
+                if node.value is None:
+                    self.returns.append(("None",))
+                else:
+                    self.returns.append(expression_chain(node.value) or _UNKNOWN)
+        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+            self.generator = True
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                self.bind(target, node.value if len(node.targets) == 1 else None)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            self.bind(node.target, node.value if isinstance(node, ast.AnnAssign) else None)
+        elif isinstance(node, ast.NamedExpr):
+            self.bind(node.target, node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            if isinstance(node, ast.For):
+                self.site("iter", node.iter, cond)
+            self.bind(node.target, None)
+            self.visit(node.iter, cond)
+            self.statements(node.body, True)
+            self.statements(node.orelse, True)
+            return
+        elif isinstance(node, (ast.If, ast.While)):
+            if isinstance(node.test, (ast.Name, ast.Attribute)):
+                self.site("iter", node.test, cond)
+            self.visit(node.test, cond)
+            self.statements(node.body, True)
+            self.statements(node.orelse, True)
+            return
+        elif isinstance(node, ast.IfExp):
+            self.visit(node.test, cond)
+            self.visit(node.body, True)
+            self.visit(node.orelse, True)
+            return
+        elif isinstance(node, ast.BoolOp):
+            for index, value in enumerate(node.values):
+                self.visit(value, cond or index > 0)
+            return
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            self.statements(node.body, cond)  # type: ignore[attr-defined]
+            for handler in node.handlers:  # type: ignore[attr-defined]
+                if handler.name:
+                    self.assigns[handler.name] = _UNKNOWN
+                self.statements(handler.body, True)
+            self.statements(node.orelse, True)  # type: ignore[attr-defined]
+            self.statements(node.finalbody, cond)  # type: ignore[attr-defined]
+            return
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                self.visit(item.context_expr, cond)
+                if item.optional_vars is not None:
+                    self.bind(item.optional_vars, None)
+            self.statements(node.body, cond)
+            return
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            for index, generator in enumerate(node.generators):
+                if not generator.is_async:
+                    self.site("iter", generator.iter, cond or index > 0)
+                self.visit(generator.iter, cond or index > 0)
+                for test in generator.ifs:
+                    self.visit(test, True)
+            for part in ("elt", "key", "value"):
+                child = getattr(node, part, None)
+                if child is not None:
+                    self.visit(child, True)
+            return
+        elif isinstance(node, ast.Compare):
+            for op, right in zip(node.ops, node.comparators, strict=False):
+                if isinstance(op, (ast.In, ast.NotIn)):
+                    self.site("iter", right, cond)
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            key = node.slice
+            if not isinstance(key, ast.Slice) or key.step is not None:
+                self.site("iter", node.value, cond)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                self.assigns[(alias.asname or alias.name).split(".")[0]] = _UNKNOWN
+            return
+        elif type(node).__name__ == "Match":
+            self.visit(node.subject, cond)  # type: ignore[attr-defined]
+            for case in node.cases:  # type: ignore[attr-defined]
+                self.statements(case.body, True)
+            return
+        for child in ast.iter_child_nodes(node):
+            self.visit(child, cond)
+
+
+_COROUTINE_AWARE = frozenset({"iscoroutinefunction", "markcoroutinefunction"})
+
+
+def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """A function's statements, through compound statements but not into nested defs/classes."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for field_name in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field_name, None)
+            if isinstance(inner, list):
+                yield from _own_statements(inner)
+        if isinstance(stmt, ast.Try):
+            for handler in stmt.handlers:
+                yield from _own_statements(handler.body)
+
+
+def decorator_shape(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, levels: int = 1
+) -> DecoratorShape | None:
+    """How ``node`` treats the function it decorates, when its body reads as a decorator.
+
+    A decorator returns its parameter (identity) or a nested function (the wrapper); a
+    factory returns a nested decorator. Anything else (returning a call, a class, several
+    shapes) is not summarised.
+    """
+    if levels > 2 or isinstance(node, ast.AsyncFunctionDef) or not node.body:
+        return None
+    own = list(_own_statements(node.body))
+    nested = {s.name: s for s in own if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    returns = [s.value for s in own if isinstance(s, ast.Return)]
+    if not returns or any(r is None for r in returns):
+        return None
+    params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    aware = any(
+        (isinstance(n, ast.Name) and n.id in _COROUTINE_AWARE)
+        or (isinstance(n, ast.Attribute) and n.attr in _COROUTINE_AWARE)
+        for n in ast.walk(node)
+    )
+    kinds: set[str] = set()
+    calls_wrapped = True
+    factory: DecoratorShape | None = None
+    for value in returns:
+        if not isinstance(value, ast.Name):
+            return None
+        if params and value.id == params[0]:
+            kinds.add("identity")
+            continue
+        inner = nested.get(value.id)
+        if inner is None:
+            return None
+        inner_shape = (
+            decorator_shape(inner, levels + 1) if isinstance(inner, ast.FunctionDef) else None
+        )
+        if inner_shape is not None:
+            if factory is not None or len(returns) > 1:
+                return None
+            factory = inner_shape
+            continue
+        if not params:
+            return None
+        kinds.add("async" if isinstance(inner, ast.AsyncFunctionDef) else "sync")
+        calls_wrapped = calls_wrapped and any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == params[0]
+            for n in ast.walk(inner)
+        )
+    if factory is not None:
+        return DecoratorShape(factory.wrapper, factory.levels + 1, factory.calls_wrapped)
+    if not kinds:
+        return None
+    if aware or {"sync", "async"} <= kinds:
+        return DecoratorShape("adaptive", 1, calls_wrapped)
+    if len(kinds) != 1:
+        return None
+    return DecoratorShape(kinds.pop(), 1, calls_wrapped)
 
 
 def _walk_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
