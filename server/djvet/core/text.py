@@ -6,30 +6,20 @@ and every editor agree on line numbers.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Iterable
 
 from .types import Edit, Span
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
 
 def line_starts(text: str) -> list[int]:
     """Offsets at which each line starts (the first is always 0)."""
-    starts = [0]
-    index = 0
-    length = len(text)
-    find_n = text.find
-    find_r = text.find
-    while index < length:
-        n = find_n("\n", index)
-        r = find_r("\r", index)
-        if n == -1 and r == -1:
-            break
-        if r != -1 and (n == -1 or r < n):
-            index = r + 2 if r + 1 < length and text[r + 1] == "\n" else r + 1
-        else:
-            index = n + 1
-        starts.append(index)
-    return starts
+    # One regex pass: linear in the text (searching for "\r" and "\n" separately from each
+    # line was quadratic when one of them never occurs — seconds on a 5 MB file).
+    return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
 
 
 def split_lines(text: str) -> list[str]:

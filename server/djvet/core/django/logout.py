@@ -1,0 +1,757 @@
+"""What a route does when a browser sends GET to it, when that route is a logout.
+
+The DJV1xx rules ask one question of every URL a link, a test request or a redirect points
+at: does this view *reject or deprecate* GET (Django's ``LogoutView``, the admin's logout,
+``logout_then_login``, a project logout view restricted to POST), does it *log out on GET*
+(a project view calling ``django.contrib.auth.logout`` with no method restriction), or is it
+no logout / unknown (stay silent)? Facts come from the fact sheet (section A) and the
+static index; the class-based answer uses the view hierarchy of ``views.py``.
+
+The second half reads one Python document: which of its routed views log users out on GET
+(DJV103), following ``request.method`` tests so ``if request.method == "POST": logout(...)``
+is not reported.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from packaging.version import Version
+
+from ..project import ProjectIndex
+from ..python.facts import Call, ClassInfo, FunctionInfo, Lit, ModuleInfo, Ref, Seq, Value
+from ..types import Severity
+from .urls import LOGOUT_VIEW, Route, UrlIndex, ViewSpec
+from .views import Handler, ViewAnalysis, analyze_view
+
+LOGOUT_FUNCTIONS = frozenset({"django.contrib.auth.logout", "django.contrib.auth.alogout"})
+LOGOUT_THEN_LOGIN = "django.contrib.auth.views.logout_then_login"
+CONFIRMING_LOGOUTS = frozenset(  # show a confirmation page on GET (django-allauth's default)
+    {"allauth.account.views.logout", "allauth.account.views.LogoutView"}
+)
+REQUIRE_POST = "django.views.decorators.http.require_POST"
+REQUIRE_GET = "django.views.decorators.http.require_GET"
+REQUIRE_SAFE = "django.views.decorators.http.require_safe"
+REQUIRE_METHODS = "django.views.decorators.http.require_http_methods"
+METHOD_DECORATOR = "django.utils.decorators.method_decorator"
+GET_REMOVED = Version("5.0")  # LogoutView answers GET with 405
+GET_DEPRECATED = Version("4.1")  # LogoutView warns on GET
+_MAX_CALL_DEPTH = 3
+
+Methods = frozenset[str] | None | Literal[False]
+"""Methods a decorator lets through: None when it does not restrict, False when unreadable."""
+
+
+class Behaviour(enum.Enum):
+    REJECTS = "rejects"  # GET gets 405, or Django's LogoutView logs out with a deprecation warning
+    LOGS_OUT = "logs-out"  # GET logs the user out
+    NOT_LOGOUT = (
+        "not-logout"  # GET does not log out (a page, a confirmation form, no logout at all)
+    )
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class LogoutTarget:
+    """How a route's view answers GET, and how to talk about it."""
+
+    behaviour: Behaviour
+    django_logout: (
+        bool  # the answer is Django's LogoutView's own (405 from 5.0, deprecated 4.1–4.2)
+    )
+    label: str  # "LogoutView", "admin logout view (a LogoutView)", "accounts.views.logout_post"
+    reason: str = ""  # project views: why GET is refused ("@require_POST")
+    route: Route | None = None
+    query_moves: bool = False  # query parameters may become POST fields: the view reads them so
+
+    def subject(self, version: Version) -> str:
+        """How a message names the view: "Django 5.2's LogoutView", "accounts.views.Out"."""
+        release = f"{version.major}.{version.minor}"
+        if self.django_logout and "." not in self.label.split(" ", 1)[0]:
+            return f"Django {release}'s {self.label}"
+        return self.label
+
+    def severity(self, version: Version) -> Severity:
+        """Error where GET is refused (405), warning where deprecated (4.1–4.2), hint before."""
+        if not self.django_logout:
+            return Severity.ERROR
+        return {"405": Severity.ERROR, "deprecated": Severity.WARNING}.get(
+            version_effect(version), Severity.HINT
+        )
+
+    def consequence(self, version: Version, what: str, csrf_note: bool = True) -> str:
+        """What GET to this view does in ``version``, said of ``what`` ("this link").
+
+        ``csrf_note``: add that a GET logout lets any page log users out (not for tests).
+        """
+        hole = (
+            ", and a GET logout is a CSRF hole: any page can log your users out"
+            if csrf_note
+            else ""
+        )
+        release = f"{version.major}.{version.minor}"
+        subject = self.subject(version)
+        if not self.django_logout:
+            return (
+                f"{subject} only accepts POST ({self.reason}): {what} gets 405 Method Not Allowed "
+                "and does not log out"
+            )
+        effect = version_effect(version)
+        if effect == "405":
+            if subject.startswith("Django"):
+                return (
+                    f"{subject} answers GET with 405 Method Not Allowed: {what} no longer logs out"
+                )
+            return (
+                f"{subject} answers GET with 405 Method Not Allowed in Django {release}: "
+                f"{what} no longer logs out"
+            )
+        if effect == "deprecated":
+            return (
+                f"logging out via GET ({subject}) is deprecated since Django 4.1 and removed in 5.0 "
+                f"(405 there){hole}"
+            )
+        return (
+            f"{subject} still logs out on GET in Django {release}, but 4.1 deprecates it and 5.0 "
+            f"answers 405{hole}"
+        )
+
+
+UNKNOWN = LogoutTarget(Behaviour.UNKNOWN, False, "")
+NOT_LOGOUT = LogoutTarget(Behaviour.NOT_LOGOUT, False, "")
+
+
+def version_effect(version: Version) -> str:
+    """What Django's LogoutView does with GET in ``version``: "405", "deprecated" or "works"."""
+    if version >= GET_REMOVED:
+        return "405"
+    if version >= GET_DEPRECATED:
+        return "deprecated"
+    return "works"
+
+
+# ---------------------------------------------------------------------------------------------
+# Method restrictions
+# ---------------------------------------------------------------------------------------------
+
+
+def allowed_methods(decorators: Iterable[Value]) -> Methods:
+    """HTTP methods Django's method decorators let through (None: no restriction found).
+
+    ``False`` when a restriction is present but unreadable (``require_http_methods(METHODS)``).
+    """
+    allowed: frozenset[str] | None = None
+    for decorator in decorators:
+        found = _decorator_methods(decorator)
+        if found is False:
+            return False
+        if found is None:
+            continue
+        allowed = found if allowed is None else allowed & found
+    return allowed
+
+
+def _decorator_methods(decorator: Value) -> Methods:
+    if isinstance(decorator, Ref):
+        if decorator.name == REQUIRE_POST:
+            return frozenset({"POST"})
+        if decorator.name == REQUIRE_GET:
+            return frozenset({"GET"})
+        if decorator.name == REQUIRE_SAFE:
+            return frozenset({"GET", "HEAD"})
+        return None
+    if isinstance(decorator, Call):
+        if decorator.func == REQUIRE_METHODS:
+            return _literal_methods(
+                decorator.args[0] if decorator.args else decorator.kwarg("request_method_list")
+            )
+        if decorator.func in (REQUIRE_POST, REQUIRE_GET, REQUIRE_SAFE) and decorator.args:
+            return _decorator_methods(Ref(decorator.func))  # require_POST(view) in a URLconf
+        if decorator.func == f"{REQUIRE_METHODS}()":
+            inner = decorator.inner
+            return _decorator_methods(inner) if inner is not None else False
+    return None
+
+
+def _literal_methods(value: Value | None) -> frozenset[str] | Literal[False]:
+    if isinstance(value, Seq) and all(
+        isinstance(i, Lit) and isinstance(i.value, str) for i in value.items
+    ):
+        return frozenset(str(i.value) for i in value.items if isinstance(i, Lit))
+    return False
+
+
+def _class_restriction(cls: ClassInfo) -> Methods:
+    """``@method_decorator(require_POST, name="dispatch")`` on a class."""
+    return allowed_methods(_class_dispatch_decorators(cls))
+
+
+def _class_dispatch_decorators(cls: ClassInfo) -> list[Value]:
+    restrictions: list[Value] = []
+    for decorator in cls.decorators:
+        if isinstance(decorator, Call) and decorator.func == METHOD_DECORATOR and decorator.args:
+            name = decorator.kwarg("name") or (
+                decorator.args[1] if len(decorator.args) > 1 else None
+            )
+            if isinstance(name, Lit) and name.value == "dispatch":
+                inner = decorator.args[0]
+                items = inner.items if isinstance(inner, Seq) else (inner,)
+                restrictions.extend(items)
+    return restrictions
+
+
+def describe_methods(allowed: frozenset[str]) -> str:
+    return ", ".join(sorted(allowed)) or "no method"
+
+
+def restriction_source(decorators: Iterable[Value]) -> str:
+    """How a message names the decorator that refuses GET (``@require_POST``)."""
+    for decorator in decorators:
+        found = _decorator_methods(decorator)
+        if isinstance(found, frozenset) and "GET" not in found:
+            name = (
+                decorator.name
+                if isinstance(decorator, Ref)
+                else decorator.func
+                if isinstance(decorator, Call)
+                else ""
+            )
+            short = name.rstrip("()").rpartition(".")[2]
+            if short == "require_http_methods":
+                return f"@require_http_methods([{', '.join(repr(m) for m in sorted(found))}])"
+            return f"@{short}"
+    return "a method decorator"
+
+
+# ---------------------------------------------------------------------------------------------
+# Does this function / handler log out?
+# ---------------------------------------------------------------------------------------------
+
+
+def function_logs_out(
+    project: ProjectIndex, function: FunctionInfo, near: str, depth: int = 0
+) -> bool | None:
+    """True when ``function`` calls ``logout``/``alogout`` (directly or through project
+    functions); None when it hands the request to Django's logout views; else False."""
+    if function.calls & LOGOUT_FUNCTIONS:
+        return True
+    if LOGOUT_THEN_LOGIN in function.calls or f"{LOGOUT_VIEW}.as_view" in function.calls:
+        return None
+    if depth >= _MAX_CALL_DEPTH:
+        return False
+    for name in function.calls:
+        if name.startswith(("django.", "self.", "super")) or "." not in name:
+            continue
+        found = project.resolve(name, near)
+        if found is not None and found.kind == "function":
+            inner = function_logs_out(project, found.obj, found.module.path, depth + 1)
+            if inner is not False:
+                return inner
+    return False
+
+
+def _calls_super(function: FunctionInfo, method: str) -> bool:
+    body = function.body
+    if body is None:
+        return False
+    wanted = ("super", "()", f".{method}", "()")
+    return any(site.kind == "call" and site.chain[:4] == wanted for site in body.sites)
+
+
+def handler_logs_out(
+    project: ProjectIndex, analysis: ViewAnalysis, handler: Handler, depth: int = 0
+) -> bool | None:
+    """Whether calling ``handler`` logs the user out (None: cannot tell)."""
+    if depth > _MAX_CALL_DEPTH:
+        return None
+    if handler.from_django or handler.owner_class is None:
+        return handler.owner == LOGOUT_VIEW and handler.name in ("get", "post")
+    function = handler.function
+    if function is None:
+        value = handler.owner_class.attrs.get(handler.name)  # ``get = LogoutView.post``
+        if isinstance(value, Ref):
+            if value.name in (f"{LOGOUT_VIEW}.post", f"{LOGOUT_VIEW}.get"):
+                return True
+            found = project.resolve(value.name, handler.owner_class.path)
+            if found is not None and found.kind == "function":
+                return function_logs_out(project, found.obj, found.module.path)
+        return None
+    if function.alias_of is not None:
+        aliased = handler.owner_class.methods.get(function.alias_of)
+        if aliased is None:
+            return None
+        function = aliased
+    near = handler.owner_class.path
+    direct = function_logs_out(project, function, near)
+    if direct is not False:
+        return direct
+    for other in ("post", "get"):
+        if other == handler.name:
+            continue
+        if _calls_super(function, other):
+            # super().post(): Django's LogoutView.post logs out; another parent: not read here.
+            return True if LOGOUT_VIEW in analysis.linearization else None
+        if f"self.{other}" in function.calls:
+            target = next((h for h in analysis.handlers if h.name == other), None)
+            return (
+                None if target is None else handler_logs_out(project, analysis, target, depth + 1)
+            )
+    if LOGOUT_VIEW in analysis.linearization:
+        return None  # a LogoutView subclass's handler may reach logout in ways not read here
+    return False
+
+
+def _project_method(
+    project: ProjectIndex, analysis: ViewAnalysis, name: str
+) -> tuple[ClassInfo, FunctionInfo] | None:
+    """The first project class in the MRO defining ``name`` (dispatch, ...)."""
+    for key in analysis.linearization:
+        cls = project.resolve_class(key)
+        if cls is not None and name in cls.methods:
+            return cls, cls.methods[name]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Classifying a route
+# ---------------------------------------------------------------------------------------------
+
+
+def classify_route(project: ProjectIndex, route: Route, version: Version) -> LogoutTarget:
+    """How ``route``'s view answers GET (see ``Behaviour``)."""
+    target = classify_view(project, route.view, version)
+    if target.behaviour in (Behaviour.UNKNOWN, Behaviour.NOT_LOGOUT):
+        return target
+    return LogoutTarget(
+        target.behaviour,
+        target.django_logout,
+        target.label,
+        target.reason,
+        route,
+        target.query_moves,
+    )
+
+
+def classify_view(project: ProjectIndex, view: ViewSpec, version: Version) -> LogoutTarget:
+    wrapped = allowed_methods(view.wrappers)
+    if wrapped is False:
+        return UNKNOWN
+
+    def _restricted(target: LogoutTarget, allowed: Methods) -> LogoutTarget:
+        """A Django logout wrapped in a method decorator in the URLconf."""
+        if isinstance(allowed, frozenset) and "GET" not in allowed:
+            reason = f"{restriction_source(view.wrappers)} in the URLconf"
+            return LogoutTarget(
+                Behaviour.REJECTS, False, target.label, reason, query_moves=target.query_moves
+            )
+        return target
+
+    if view.kind == "admin":
+        if view.admin_view != "logout":
+            return NOT_LOGOUT
+        label = "admin logout view (a LogoutView)"
+        return _restricted(LogoutTarget(Behaviour.REJECTS, True, label, query_moves=True), wrapped)
+    if view.kind == "function":
+        if view.target == LOGOUT_THEN_LOGIN:
+            return _restricted(
+                LogoutTarget(
+                    Behaviour.REJECTS, True, "logout_then_login (a LogoutView)", query_moves=True
+                ),
+                wrapped,
+            )
+        if view.target in CONFIRMING_LOGOUTS:
+            return NOT_LOGOUT
+        found = project.resolve(view.target)
+        if found is None or found.kind != "function":
+            return UNKNOWN
+        return _function_view(project, found.obj, found.module, view, wrapped)
+    if view.kind == "class":
+        if view.target == LOGOUT_VIEW:
+            return _restricted(
+                LogoutTarget(Behaviour.REJECTS, True, "LogoutView", query_moves=True),
+                wrapped,
+            )
+        if view.target in CONFIRMING_LOGOUTS:
+            return NOT_LOGOUT
+        cls = project.resolve_class(view.target)
+        if cls is None:
+            return UNKNOWN
+        return _class_view(project, cls, view, version, wrapped)
+    return UNKNOWN
+
+
+def _function_view(
+    project: ProjectIndex,
+    function: FunctionInfo,
+    module: ModuleInfo,
+    view: ViewSpec,
+    wrapped: Methods,
+) -> LogoutTarget:
+    logs_out = function_logs_out(project, function, module.path)
+    if logs_out is None:
+        return UNKNOWN
+    if not logs_out:
+        return NOT_LOGOUT
+    own = allowed_methods(function.decorators)
+    if own is False or wrapped is False:
+        return UNKNOWN
+    allowed = own
+    if isinstance(wrapped, frozenset):
+        allowed = wrapped if allowed is None else allowed & wrapped
+    label = f"{module.module}.{function.qualname}" if module.module else function.qualname
+    if isinstance(allowed, frozenset) and "GET" not in allowed:
+        source = restriction_source((*function.decorators, *view.wrappers))
+        return LogoutTarget(Behaviour.REJECTS, False, label, source)
+    return LogoutTarget(Behaviour.LOGS_OUT, False, label)
+
+
+def _class_view(
+    project: ProjectIndex,
+    cls: ClassInfo,
+    view: ViewSpec,
+    version: Version,
+    wrapped: Methods,
+) -> LogoutTarget:
+    analysis = analyze_view(project, cls, version)
+    if analysis is None or not analysis.complete or analysis.http_method_names is None:
+        return UNKNOWN
+    label = f"{cls.module}.{cls.qualname}"
+    names = analysis.http_method_names
+    override = view.initkwarg("http_method_names")
+    if override is not None:
+        if not (isinstance(override, Seq) and all(isinstance(i, Lit) for i in override.items)):
+            return UNKNOWN
+        names = tuple(str(i.value) for i in override.items if isinstance(i, Lit))
+    handlers = {h.name: h for h in analysis.handlers if h.name in names}
+    if _project_method(project, analysis, "dispatch") is not None:
+        return UNKNOWN  # a dispatch() override decides per request in ways not read here
+    restriction = _class_restriction(cls)
+    if restriction is False or wrapped is False:
+        return UNKNOWN
+    for limit in (restriction, wrapped):
+        if isinstance(limit, frozenset):
+            handlers = {n: h for n, h in handlers.items() if n.upper() in limit}
+    post = handlers.get("post")
+    post_logs_out = handler_logs_out(project, analysis, post) if post is not None else False
+    get = handlers.get("get")
+    is_logout_view = LOGOUT_VIEW in analysis.linearization
+    if get is None:
+        if not post_logs_out:
+            return UNKNOWN if post_logs_out is None else NOT_LOGOUT
+        inherited_405 = (
+            is_logout_view
+            and version >= GET_REMOVED
+            and override is None
+            and "http_method_names" not in _project_attrs(project, analysis)
+            and not isinstance(restriction, frozenset)
+            and not isinstance(wrapped, frozenset)
+        )
+        if inherited_405:
+            return LogoutTarget(Behaviour.REJECTS, True, f"{label} (a LogoutView subclass)")
+        reason = "has no get() handler" if "get" in names else "http_method_names has no 'get'"
+        if isinstance(restriction, frozenset):
+            reason = f"@method_decorator({restriction_source(_class_dispatch_decorators(cls))})"
+        elif isinstance(wrapped, frozenset):
+            reason = f"{restriction_source(view.wrappers)} in the URLconf"
+        return LogoutTarget(Behaviour.REJECTS, False, label, reason)
+    if get.from_django and get.owner == LOGOUT_VIEW:
+        return LogoutTarget(Behaviour.REJECTS, True, f"{label} (a LogoutView subclass)")
+    get_logs_out = handler_logs_out(project, analysis, get)
+    if get_logs_out is None:
+        return UNKNOWN
+    if get_logs_out:
+        return LogoutTarget(Behaviour.LOGS_OUT, False, label)
+    return NOT_LOGOUT
+
+
+def _project_attrs(project: ProjectIndex, analysis: ViewAnalysis) -> set[str]:
+    names: set[str] = set()
+    for key in analysis.linearization:
+        cls = project.resolve_class(key)
+        if cls is not None:
+            names |= set(cls.attrs)
+    return names
+
+
+# ---------------------------------------------------------------------------------------------
+# Index-wide helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _classified(project: ProjectIndex, route: Route, version: Version) -> LogoutTarget:
+    """``classify_route`` memoised per index generation and Django version (links repeat)."""
+    memo: dict[int, tuple[Route, LogoutTarget]] = project.derived(
+        f"djvet.django.logout.{version}", dict
+    )
+    cached = memo.get(id(route))
+    if cached is not None and cached[0] is route:
+        return cached[1]
+    target = classify_route(project, route, version)
+    memo[id(route)] = (route, target)
+    return target
+
+
+def target_for_name(
+    project: ProjectIndex, urls: UrlIndex, name: str, has_args: bool, version: Version
+) -> LogoutTarget:
+    route = urls.reverse(name, has_args)
+    if route is None:
+        return UNKNOWN
+    return _classified(project, route, version)
+
+
+def target_for_path(
+    project: ProjectIndex, urls: UrlIndex, path: str, version: Version
+) -> LogoutTarget:
+    route, certain = urls.resolve(path)
+    if route is None or not certain:
+        return UNKNOWN
+    return _classified(project, route, version)
+
+
+# ---------------------------------------------------------------------------------------------
+# One Python document: views that log out on GET (DJV103)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GetLogoutView:
+    """A routed view of the document that logs users out when it receives GET."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    qualified: str
+    kind: str  # "function" | "class"
+    routes: tuple[Route, ...]
+    post_logs_out: (
+        bool  # a class whose post() logs out too (so restricting to POST keeps it working)
+    )
+    why: str  # "calls logout() with no method check", "get() calls logout()"
+
+
+def qualify(module: ModuleInfo, name: str) -> str:
+    head, _, rest = name.partition(".")
+    if head in module.imports:
+        target = module.imports[head]
+        return f"{target}.{rest}" if rest else target
+    if head in module.functions or head in module.classes or head in module.assignments:
+        return f"{module.module}.{name}" if module.module else name
+    return name
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _own_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of a function body, not descending into nested functions, lambdas or classes."""
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(current))
+
+
+def _is_logout_call(node: ast.AST, module: ModuleInfo) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    name = _dotted(node.func)
+    return name is not None and qualify(module, name) in LOGOUT_FUNCTIONS
+
+
+def _contains_logout(nodes: Iterable[ast.AST], module: ModuleInfo) -> bool:
+    for node in nodes:
+        if _is_logout_call(node, module):
+            return True
+        scope = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))
+        if not scope and any(_is_logout_call(n, module) for n in _own_nodes(node)):
+            return True
+    return False
+
+
+def _method_test(test: ast.expr, request: str) -> bool | None:
+    """The value of an ``if`` test for a GET request (None: not decidable from the method)."""
+    if isinstance(test, ast.BoolOp):
+        values = [_method_test(v, request) for v in test.values]
+        if isinstance(test.op, ast.And):
+            if any(v is False for v in values):
+                return False
+            return True if all(v is True for v in values) else None
+        if any(v is True for v in values):
+            return True
+        return False if all(v is False for v in values) else None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _method_test(test.operand, request)
+        return None if inner is None else not inner
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and _is_method(test.left, request):
+        right = test.comparators[0]
+        op = test.ops[0]
+        if isinstance(right, ast.Constant) and isinstance(right.value, str):
+            equal = right.value == "GET"
+            if isinstance(op, ast.Eq):
+                return equal
+            if isinstance(op, ast.NotEq):
+                return not equal
+        if isinstance(right, (ast.Tuple, ast.List, ast.Set)) and all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in right.elts
+        ):
+            member = "GET" in [e.value for e in right.elts if isinstance(e, ast.Constant)]
+            if isinstance(op, ast.In):
+                return member
+            if isinstance(op, ast.NotIn):
+                return not member
+    return None
+
+
+def _is_method(node: ast.expr, request: str) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "method"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == request
+    )
+
+
+def _mentions_method(node: ast.AST, request: str) -> bool:
+    return any(isinstance(n, ast.Attribute) and _is_method(n, request) for n in ast.walk(node))
+
+
+def _ends_flow(body: list[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
+
+
+def get_reaches_logout(body: list[ast.stmt], module: ModuleInfo, request: str) -> bool | None:
+    """Does a GET request reach a ``logout()`` call in ``body``? None: a method test djvet cannot read."""
+    for stmt in body:
+        if isinstance(stmt, ast.If) and _mentions_method(stmt.test, request):
+            value = _method_test(stmt.test, request)
+            if value is None:
+                return None if _contains_logout([stmt], module) else _unknown_if_leaves(stmt)
+            branch = stmt.body if value else stmt.orelse
+            inner = get_reaches_logout(branch, module, request)
+            if inner is not False:
+                return inner
+            if _ends_flow(branch):
+                return False
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if _mentions_method(stmt, request):
+            return None  # a method test in a form djvet does not follow (match, ternary, ...)
+        if _contains_logout([stmt], module):
+            return True
+        if isinstance(stmt, (ast.Return, ast.Raise)):
+            return False
+    return False
+
+
+def _unknown_if_leaves(stmt: ast.If) -> bool | None:
+    """An undecidable method test without logout inside: harmless unless a branch leaves."""
+    if _ends_flow(stmt.body) or _ends_flow(stmt.orelse):
+        return None
+    return False
+
+
+def _decorators_allow_get(decorators: list[ast.expr], module: ModuleInfo) -> bool | None:
+    """True when Django's method decorators (or none) let GET through; None for unknown ones."""
+    allowed = True
+    for decorator in decorators:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = _dotted(target)
+        if name is None:
+            return None
+        qualified = qualify(module, name)
+        if qualified == REQUIRE_POST:
+            allowed = False
+        elif qualified == REQUIRE_METHODS:
+            if not isinstance(decorator, ast.Call) or not decorator.args:
+                return None
+            methods = decorator.args[0]
+            if not isinstance(methods, (ast.List, ast.Tuple, ast.Set)) or not all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in methods.elts
+            ):
+                return None
+            if "GET" not in [e.value for e in methods.elts if isinstance(e, ast.Constant)]:
+                allowed = False
+        elif not qualified.startswith("django."):
+            return None  # a project or third-party decorator may do anything with the method
+    return allowed
+
+
+def document_get_logouts(
+    tree: ast.Module, module: ModuleInfo, project: ProjectIndex, urls: UrlIndex, version: Version
+) -> list[GetLogoutView]:
+    """Routed views of the document that log users out on GET."""
+    out: list[GetLogoutView] = []
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found = _function_get_logout(stmt, module, urls)
+            if found is not None:
+                out.append(found)
+        elif isinstance(stmt, ast.ClassDef):
+            found = _class_get_logout(stmt, module, project, urls, version)
+            if found is not None:
+                out.append(found)
+    return out
+
+
+def _routes_allowing_get(routes: list[Route]) -> tuple[Route, ...]:
+    kept = []
+    for route in routes:
+        allowed = allowed_methods(route.view.wrappers)
+        if allowed is False:
+            continue
+        if isinstance(allowed, frozenset) and "GET" not in allowed:
+            continue
+        kept.append(route)
+    return tuple(kept)
+
+
+def _function_get_logout(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module: ModuleInfo, urls: UrlIndex
+) -> GetLogoutView | None:
+    qualified = f"{module.module}.{node.name}" if module.module else node.name
+    routes = _routes_allowing_get(urls.routes_to(qualified))
+    if not routes:
+        return None
+    if _decorators_allow_get(node.decorator_list, module) is not True:
+        return None
+    params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    if not params:
+        return None
+    if get_reaches_logout(node.body, module, params[0]) is not True:
+        return None
+    return GetLogoutView(node, qualified, "function", routes, False, "calls logout() on GET")
+
+
+def _class_get_logout(
+    node: ast.ClassDef, module: ModuleInfo, project: ProjectIndex, urls: UrlIndex, version: Version
+) -> GetLogoutView | None:
+    qualified = f"{module.module}.{node.name}" if module.module else node.name
+    routes = _routes_allowing_get(urls.routes_to(qualified))
+    if not routes:
+        return None
+    cls = module.classes.get(node.name)
+    if cls is None:
+        return None
+    outcomes = {classify_view(project, route.view, version).behaviour for route in routes}
+    if outcomes != {Behaviour.LOGS_OUT}:
+        return None
+    analysis = analyze_view(project, cls, version)
+    post_logs_out = False
+    if analysis is not None:
+        post = next((h for h in analysis.handlers if h.name == "post"), None)
+        post_logs_out = bool(post is not None and handler_logs_out(project, analysis, post))
+    return GetLogoutView(node, qualified, "class", routes, post_logs_out, "its get() logs out")

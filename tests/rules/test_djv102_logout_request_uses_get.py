@@ -1,0 +1,191 @@
+"""DJV102 logout-request-uses-get: test-client GETs and redirects to GET-rejecting logouts."""
+
+from __future__ import annotations
+
+import pytest
+from packaging.version import Version
+
+from djvet.core.config import Settings
+from djvet.core.engine import check, fix_document
+from djvet.core.project import in_memory_project
+from djvet.core.python.edits import parses
+from djvet.core.registry import get_rule
+from djvet.core.rule import Document
+from djvet.core.types import Severity, SourceKind
+
+RULE = get_rule("DJV102")
+
+FILES = {
+    "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+    "proj/urls.py": (
+        "from django.contrib import admin\n"
+        "from django.urls import include, path\n"
+        "from accounts import views\n"
+        "urlpatterns = [\n"
+        '    path("admin/", admin.site.urls),\n'
+        '    path("accounts/", include("django.contrib.auth.urls")),\n'
+        '    path("post-out/", views.post_out, name="post_out"),\n'
+        '    path("get-out/", views.get_out, name="get_out"),\n'
+        "]\n"
+    ),
+    "accounts/__init__.py": "",
+    "accounts/views.py": (
+        "from django.contrib.auth import logout\n"
+        "from django.views.decorators.http import require_POST\n\n"
+        "@require_POST\n"
+        "def post_out(request):\n    logout(request)\n\n"
+        "def get_out(request):\n    logout(request)\n"
+    ),
+}
+HEADER = "from django.test import AsyncClient, Client, TestCase\nfrom django.urls import reverse, reverse_lazy\nfrom django.shortcuts import redirect, resolve_url\nfrom django.http import HttpResponseRedirect\n"
+
+
+def run(code: str, path: str = "accounts/tests.py", django: str = "5.2"):
+    project = in_memory_project({**FILES, path: code})
+    settings = Settings(select=("DJV102",), django_version=Version(django))
+    result = check(
+        Document(code, f"/project/{path}", SourceKind.PYTHON), project, settings, rules=[RULE]
+    )
+    assert not result.rule_errors, result.rule_errors
+    return result.findings
+
+
+def fixed(code: str, path: str = "accounts/tests.py") -> str:
+    project = in_memory_project({**FILES, path: code})
+    settings = Settings(select=("DJV102",), django_version=Version("5.2"))
+    text, _, _ = fix_document(
+        Document(code, f"/project/{path}", SourceKind.PYTHON), project, settings, unsafe=True
+    )
+    return text
+
+
+def body(*lines: str) -> str:
+    return HEADER + "\n\ndef test_it(client, db):\n" + "".join(f"    {line}\n" for line in lines)
+
+
+MUST_FIRE = [
+    ('client.get(reverse("logout"))', "pytest-django client fixture"),
+    ('client.head(reverse("logout"))', "HEAD logs out silently on 4.x, 405 on 5.0"),
+    ('client.get(reverse_lazy("admin:logout"))', "reverse_lazy, admin"),
+    ('client.get("/accounts/logout/")', "literal path"),
+    ('client.get(reverse("logout") + "?next=/")', "concatenated query"),
+    ("client.get(f\"{reverse('logout')}?next=/\")", "f-string with query"),
+    ('client.get(resolve_url("logout"))', "resolve_url of a name"),
+    ('Client().get(reverse("logout"))', "a Client() expression"),
+    ('client.get(path=reverse("logout"), follow=True)', "path= keyword"),
+    ('client.get(reverse("post_out"))', "a POST-only project view"),
+    ('return redirect("logout")', "redirect() to a URL name"),
+    ('return redirect(reverse("logout"))', "redirect() to a reversed URL"),
+    ('return HttpResponseRedirect("/accounts/logout/")', "HttpResponseRedirect to a path"),
+]
+
+
+@pytest.mark.parametrize(("line", "reason"), MUST_FIRE, ids=[r for _, r in MUST_FIRE])
+def test_fires(line: str, reason: str) -> None:
+    findings = run(body(line))
+    assert len(findings) == 1, reason
+
+
+def test_self_client_and_variables() -> None:
+    code = (
+        HEADER + '\nLOGOUT = reverse_lazy("logout")\n\n\n'
+        "class T(TestCase):\n"
+        "    def setUp(self):\n"
+        '        self.url = reverse("logout")\n\n'
+        "    def test_a(self):\n"
+        "        self.client.get(self.url)\n\n"
+        "    def test_b(self):\n"
+        "        self.client.get(LOGOUT)\n\n"
+        "    async def test_c(self):\n"
+        '        url = reverse("logout")\n'
+        "        await self.async_client.get(url)\n\n"
+        "    def test_d(self):\n"
+        "        c = Client()\n"
+        '        c.get(reverse("logout"))\n'
+    )
+    findings = run(code)
+    assert [f.span.line + 1 for f in findings] == [14, 17, 21, 25]
+
+
+def test_redirect_view_and_success_url() -> None:
+    code = (
+        "from django.urls import path, reverse_lazy\n"
+        "from django.views.generic import FormView, RedirectView\n\n"
+        "class Close(FormView):\n"
+        '    success_url = reverse_lazy("logout")\n\n'
+        'urlpatterns = [path("quit/", RedirectView.as_view(pattern_name="logout"))]\n'
+    )
+    findings = run(code, path="accounts/more.py")
+    assert [f.span.line + 1 for f in findings] == [5, 7]
+    assert all(f.fix is None for f in findings)
+    assert "follows a redirect with GET" in findings[0].message
+
+
+MUST_NOT_FIRE = [
+    ('client.post(reverse("logout"))', "POST logs out"),
+    ("client.logout()", "the test client's helper sends no request"),
+    ('client.get(reverse("login"))', "not a logout"),
+    ('client.get(reverse("get_out"))', "a view that logs out on GET: DJV103's business"),
+    ('client.get(reverse("nowhere"))', "unknown name"),
+    ("client.get(reverse(name))", "a variable name"),
+    ('client.get("/accounts/login/")', "a literal path to something else"),
+    ('client.get("accounts/logout/")', "a relative path"),
+    ('{"a": 1}.get("logout")', "dict.get"),
+    ('requests_session.get("/accounts/logout/")', "not a Django test client"),
+    ('return redirect("login")', "redirect to a page"),
+    ('return redirect("/")', "redirect home"),
+    ("return redirect(to)", "an unknown target"),
+    ('client.options(reverse("logout"))', "OPTIONS never logs out"),
+]
+
+
+@pytest.mark.parametrize(("line", "reason"), MUST_NOT_FIRE, ids=[r for _, r in MUST_NOT_FIRE])
+def test_does_not_fire(line: str, reason: str) -> None:
+    assert run(body(line)) == (), reason
+
+
+ON_PURPOSE = [
+    ('r = client.get(reverse("logout"))', "assert r.status_code == 405"),
+    ('r = client.get(reverse("logout"))', "assert r.status_code == HTTPStatus.METHOD_NOT_ALLOWED"),
+    (
+        "import warnings",
+        'with pytest.warns(RemovedInDjango50Warning): client.get(reverse("logout"))',
+    ),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), ON_PURPOSE)
+def test_tests_of_the_refusal_itself_are_left_alone(first: str, second: str) -> None:
+    assert run(body(first, second)) == ()
+
+
+def test_must_not_fire_outnumber_must_fire() -> None:
+    assert len(MUST_NOT_FIRE) + len(ON_PURPOSE) > len(MUST_FIRE)
+
+
+@pytest.mark.parametrize(
+    ("django", "severity"),
+    [("5.2", Severity.ERROR), ("4.2", Severity.WARNING), ("4.0", Severity.HINT)],
+)
+def test_severity_by_version(django: str, severity: Severity) -> None:
+    (finding,) = run(body('client.get(reverse("logout"))'), django=django)
+    assert finding.severity is severity
+    assert "CSRF hole" not in finding.message  # a test request is no attack surface
+
+
+def test_post_only_view_is_an_error_everywhere() -> None:
+    (finding,) = run(body('client.get(reverse("post_out"))'), django="4.2")
+    assert finding.severity is Severity.ERROR
+    assert not finding.fix.is_safe  # a project view may read request.GET
+
+
+def test_fix_keeps_arguments() -> None:
+    code = body(
+        'client.get(reverse("logout"), {"next": "/x/"}, follow=True)',
+        'Client().head("/accounts/logout/?next=/")',
+    )
+    result = fixed(code)
+    assert 'client.post(reverse("logout"), {"next": "/x/"}, follow=True)' in result
+    assert 'Client().post("/accounts/logout/?next=/")' in result
+    assert parses(result)
+    assert run(result) == ()
