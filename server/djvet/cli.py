@@ -22,6 +22,7 @@ from . import __version__
 from .cache import CacheData, ResultCache, file_stamp
 from .core.config import find_project_root, resolve_settings
 from .core.facts import known_versions
+from .core.python import jedi_facade
 from .core.registry import all_rules, get_rule, rule_codes
 from .core.types import CheckResult
 from .report import Report, print_text, render_diff, render_github, render_json, render_sarif
@@ -110,6 +111,8 @@ def _progress_bar(enabled: bool) -> Progress | None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    # A one-shot run wants the same answer every time: wait for jedi rather than time-box it.
+    jedi_facade.configure(blocking=True)
     cwd = Path.cwd()
     errors: list[tuple[str, str]] = []
     root = args.project_root.resolve() if args.project_root else find_project_root(args.paths, cwd)

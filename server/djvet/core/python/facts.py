@@ -8,8 +8,9 @@ names resolved through the imports. Nothing here imports or runs the module.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..types import Span
 from .parse import PythonSource
@@ -167,6 +168,7 @@ class ModuleInfo:
     mentions_django: bool = False
     has_async: bool = False
     syntax_error: bool = False
+    star_imports: tuple[str, ...] = ()  # ``from .models import *``: the modules, absolute
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,6 +208,7 @@ class _Extractor:
         self.path = path
         self.is_package = is_package
         self.imports: dict[str, str] = {}
+        self.star_imports: list[str] = []
         self.local_names: set[str] = set()
 
     # -- names -------------------------------------------------------------------------------
@@ -286,6 +289,8 @@ class _Extractor:
                 base = resolve_import(self.module, node.level, node.module, self.is_package)
                 for alias in node.names:
                     if alias.name == "*":
+                        if base:
+                            self.star_imports.append(base)
                         continue
                     local = alias.asname or alias.name
                     self.imports[local] = f"{base}.{alias.name}" if base else alias.name
@@ -427,9 +432,26 @@ def annotation_name(node: ast.AST | None) -> str | None:
     return dotted(node)
 
 
+_NOT_CHILDREN = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.iter_child_nodes`` without the context/operator leaves (a third of all nodes)."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            for item in value:
+                if isinstance(item, ast.AST):
+                    yield item
+        elif isinstance(value, ast.AST) and not isinstance(value, _NOT_CHILDREN):
+            yield value
+
+
 class _BodySummariser:
     """One pass over a function: the qualified names it calls (nested scopes included, as the
-    index always recorded) and its ``BodySummary`` (nested scopes excluded)."""
+    index always recorded) and, for a sync function, its ``BodySummary`` (nested scopes
+    excluded). ``async def`` bodies get no summary: nothing reads one (calling an async
+    function runs nothing), and skipping it keeps re-indexing an async module cheap."""
 
     def __init__(self, ex: _Extractor, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.ex = ex
@@ -439,8 +461,13 @@ class _BodySummariser:
         self.assigns: dict[str, tuple[str, ...]] = {}
         self.generator = False
         self.exits = 0
+        self.summarise = not isinstance(node, ast.AsyncFunctionDef)
         params: list[tuple[str, str]] = []
         arguments = node.args
+        if not self.summarise:
+            self.params: tuple[tuple[str, str], ...] = ()
+            self.calls_only(node)
+            return
         for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
             annotation = annotation_name(arg.annotation)
             params.append((arg.arg, ex.qualify(annotation) if annotation else ""))
@@ -453,7 +480,9 @@ class _BodySummariser:
                 self.calls_only(outer)
         self.statements(node.body, False)
 
-    def summary(self) -> BodySummary:
+    def summary(self) -> BodySummary | None:
+        if not self.summarise:
+            return None
         return BodySummary(
             params=self.params,
             assigns=tuple(self.assigns.items()),
@@ -463,11 +492,16 @@ class _BodySummariser:
         )
 
     def calls_only(self, node: ast.AST) -> None:
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Call):
-                name = dotted(sub.func)
+        calls = self.calls
+        qualify = self.ex.qualify
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if type(current) is ast.Call:
+                name = dotted(current.func)
                 if name:
-                    self.calls.add(self.ex.qualify(name))
+                    calls.add(qualify(name))
+            stack.extend(_children(current))
 
     def site(self, kind: str, node: ast.AST, conditional: bool) -> None:
         if len(self.sites) >= _MAX_SITES:
@@ -497,109 +531,179 @@ class _BodySummariser:
                 conditional = True  # an early return/raise/break inside: what follows may not run
 
     def visit(self, node: ast.AST, cond: bool) -> None:
-        if isinstance(node, _SCOPES):
-            self.calls_only(node)
-            if not isinstance(node, ast.Lambda):
-                self.assigns[node.name] = _UNKNOWN
+        handler = _VISIT.get(type(node))
+        if handler is not None:
+            handler(self, node, cond)
             return
-        if isinstance(node, ast.Call):
-            name = dotted(node.func)
-            if name:
-                self.calls.add(self.ex.qualify(name))
-            self.site("call", node, cond)
-            if (
-                isinstance(node.func, ast.Name)
-                and node.func.id in _EVALUATING_BUILTINS
-                and node.args
-            ):
-                self.site("iter", node.args[0], cond)
-        elif isinstance(node, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
-            self.exits += 1
-            if isinstance(node, ast.Return):
-                if node.value is None:
-                    self.returns.append(("None",))
-                else:
-                    self.returns.append(expression_chain(node.value) or _UNKNOWN)
-        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
-            self.generator = True
-        elif isinstance(node, ast.Assign):
-            for target in node.targets:
-                self.bind(target, node.value if len(node.targets) == 1 else None)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-            self.bind(node.target, node.value if isinstance(node, ast.AnnAssign) else None)
-        elif isinstance(node, ast.NamedExpr):
-            self.bind(node.target, node.value)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            if isinstance(node, ast.For):
-                self.site("iter", node.iter, cond)
-            self.bind(node.target, None)
-            self.visit(node.iter, cond)
-            self.statements(node.body, True)
-            self.statements(node.orelse, True)
-            return
-        elif isinstance(node, (ast.If, ast.While)):
-            if isinstance(node.test, (ast.Name, ast.Attribute)):
-                self.site("iter", node.test, cond)
-            self.visit(node.test, cond)
-            self.statements(node.body, True)
-            self.statements(node.orelse, True)
-            return
-        elif isinstance(node, ast.IfExp):
-            self.visit(node.test, cond)
-            self.visit(node.body, True)
-            self.visit(node.orelse, True)
-            return
-        elif isinstance(node, ast.BoolOp):
-            for index, value in enumerate(node.values):
-                self.visit(value, cond or index > 0)
-            return
-        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
-            self.statements(node.body, cond)  # type: ignore[attr-defined]
-            for handler in node.handlers:  # type: ignore[attr-defined]
-                if handler.name:
-                    self.assigns[handler.name] = _UNKNOWN
-                self.statements(handler.body, True)
-            self.statements(node.orelse, True)  # type: ignore[attr-defined]
-            self.statements(node.finalbody, cond)  # type: ignore[attr-defined]
-            return
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                self.visit(item.context_expr, cond)
-                if item.optional_vars is not None:
-                    self.bind(item.optional_vars, None)
-            self.statements(node.body, cond)
-            return
-        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            for index, generator in enumerate(node.generators):
-                if not generator.is_async:
-                    self.site("iter", generator.iter, cond or index > 0)
-                self.visit(generator.iter, cond or index > 0)
-                for test in generator.ifs:
-                    self.visit(test, True)
-            for part in ("elt", "key", "value"):
-                child = getattr(node, part, None)
-                if child is not None:
-                    self.visit(child, True)
-            return
-        elif isinstance(node, ast.Compare):
-            for op, right in zip(node.ops, node.comparators, strict=False):
-                if isinstance(op, (ast.In, ast.NotIn)):
-                    self.site("iter", right, cond)
-        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-            key = node.slice
-            if not isinstance(key, ast.Slice) or key.step is not None:
-                self.site("iter", node.value, cond)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                self.assigns[(alias.asname or alias.name).split(".")[0]] = _UNKNOWN
-            return
-        elif type(node).__name__ == "Match":
-            self.visit(node.subject, cond)  # type: ignore[attr-defined]
-            for case in node.cases:  # type: ignore[attr-defined]
-                self.statements(case.body, True)
-            return
-        for child in ast.iter_child_nodes(node):
+        for child in _children(node):
             self.visit(child, cond)
+
+    # -- one method per node type that matters (dispatched through ``_VISIT``) ------------
+    def _scope(self, node: ast.AST, cond: bool) -> None:
+        self.calls_only(node)
+        name = getattr(node, "name", None)
+        if name is not None:
+            self.assigns[name] = _UNKNOWN
+
+    def _call(self, node: ast.Call, cond: bool) -> None:
+        name = dotted(node.func)
+        if name:
+            self.calls.add(self.ex.qualify(name))
+        self.site("call", node, cond)
+        if isinstance(node.func, ast.Name) and node.func.id in _EVALUATING_BUILTINS and node.args:
+            self.site("iter", node.args[0], cond)
+        for child in _children(node):
+            self.visit(child, cond)
+
+    def _exit(self, node: ast.stmt, cond: bool) -> None:
+        self.exits += 1
+        if isinstance(node, ast.Return):
+            if node.value is None:
+                self.returns.append(("None",))
+            else:
+                self.returns.append(expression_chain(node.value) or _UNKNOWN)
+        for child in _children(node):
+            self.visit(child, cond)
+
+    def _yield(self, node: ast.expr, cond: bool) -> None:
+        self.generator = True
+        for child in _children(node):
+            self.visit(child, cond)
+
+    def _assign(self, node: ast.Assign, cond: bool) -> None:
+        for target in node.targets:
+            self.bind(target, node.value if len(node.targets) == 1 else None)
+        for child in _children(node):
+            self.visit(child, cond)
+
+    def _annassign(self, node: ast.AnnAssign | ast.AugAssign, cond: bool) -> None:
+        self.bind(node.target, node.value if isinstance(node, ast.AnnAssign) else None)
+        for child in _children(node):
+            self.visit(child, cond)
+
+    def _namedexpr(self, node: ast.NamedExpr, cond: bool) -> None:
+        self.bind(node.target, node.value)
+        self.visit(node.value, cond)
+
+    def _for(self, node: ast.For | ast.AsyncFor, cond: bool) -> None:
+        if isinstance(node, ast.For):
+            self.site("iter", node.iter, cond)
+        self.bind(node.target, None)
+        self.visit(node.iter, cond)
+        self.statements(node.body, True)
+        self.statements(node.orelse, True)
+
+    def _if(self, node: ast.If | ast.While, cond: bool) -> None:
+        if isinstance(node.test, (ast.Name, ast.Attribute)):
+            self.site("iter", node.test, cond)
+        self.visit(node.test, cond)
+        self.statements(node.body, True)
+        self.statements(node.orelse, True)
+
+    def _ifexp(self, node: ast.IfExp, cond: bool) -> None:
+        self.visit(node.test, cond)
+        self.visit(node.body, True)
+        self.visit(node.orelse, True)
+
+    def _boolop(self, node: ast.BoolOp, cond: bool) -> None:
+        for index, value in enumerate(node.values):
+            self.visit(value, cond or index > 0)
+
+    def _try(self, node: ast.AST, cond: bool) -> None:
+        self.statements(node.body, cond)  # type: ignore[attr-defined]
+        for handler in node.handlers:  # type: ignore[attr-defined]
+            if handler.name:
+                self.assigns[handler.name] = _UNKNOWN
+            self.statements(handler.body, True)
+        self.statements(node.orelse, True)  # type: ignore[attr-defined]
+        self.statements(node.finalbody, cond)  # type: ignore[attr-defined]
+
+    def _with(self, node: ast.With | ast.AsyncWith, cond: bool) -> None:
+        for item in node.items:
+            self.visit(item.context_expr, cond)
+            if item.optional_vars is not None:
+                self.bind(item.optional_vars, None)
+        self.statements(node.body, cond)
+
+    def _comprehension(self, node: ast.AST, cond: bool) -> None:
+        generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
+        for index, generator in enumerate(generators):
+            if not generator.is_async:
+                self.site("iter", generator.iter, cond or index > 0)
+            self.visit(generator.iter, cond or index > 0)
+            for test in generator.ifs:
+                self.visit(test, True)
+        for part in ("elt", "key", "value"):
+            child = getattr(node, part, None)
+            if child is not None:
+                self.visit(child, True)
+
+    def _compare(self, node: ast.Compare, cond: bool) -> None:
+        for op, right in zip(node.ops, node.comparators, strict=False):
+            if isinstance(op, (ast.In, ast.NotIn)):
+                self.site("iter", right, cond)
+        for child in _children(node):
+            self.visit(child, cond)
+
+    def _subscript(self, node: ast.Subscript, cond: bool) -> None:
+        key = node.slice
+        if isinstance(node.ctx, ast.Load) and (not isinstance(key, ast.Slice) or key.step is not None):
+            self.site("iter", node.value, cond)
+        self.visit(node.value, cond)
+        self.visit(key, cond)
+
+    def _import(self, node: ast.Import | ast.ImportFrom, cond: bool) -> None:
+        for alias in node.names:
+            self.assigns[(alias.asname or alias.name).split(".")[0]] = _UNKNOWN
+
+    def _match(self, node: ast.AST, cond: bool) -> None:
+        self.visit(node.subject, cond)  # type: ignore[attr-defined]
+        for case in node.cases:  # type: ignore[attr-defined]
+            self.statements(case.body, True)
+
+    def _leaf(self, node: ast.AST, cond: bool) -> None:
+        return
+
+
+_VISIT: dict[type, Callable[[_BodySummariser, Any, bool], None]] = {
+    ast.FunctionDef: _BodySummariser._scope,
+    ast.AsyncFunctionDef: _BodySummariser._scope,
+    ast.Lambda: _BodySummariser._scope,
+    ast.ClassDef: _BodySummariser._scope,
+    ast.Call: _BodySummariser._call,
+    ast.Return: _BodySummariser._exit,
+    ast.Raise: _BodySummariser._exit,
+    ast.Break: _BodySummariser._exit,
+    ast.Continue: _BodySummariser._exit,
+    ast.Yield: _BodySummariser._yield,
+    ast.YieldFrom: _BodySummariser._yield,
+    ast.Assign: _BodySummariser._assign,
+    ast.AnnAssign: _BodySummariser._annassign,
+    ast.AugAssign: _BodySummariser._annassign,
+    ast.NamedExpr: _BodySummariser._namedexpr,
+    ast.For: _BodySummariser._for,
+    ast.AsyncFor: _BodySummariser._for,
+    ast.If: _BodySummariser._if,
+    ast.While: _BodySummariser._if,
+    ast.IfExp: _BodySummariser._ifexp,
+    ast.BoolOp: _BodySummariser._boolop,
+    ast.Try: _BodySummariser._try,
+    ast.With: _BodySummariser._with,
+    ast.AsyncWith: _BodySummariser._with,
+    ast.ListComp: _BodySummariser._comprehension,
+    ast.SetComp: _BodySummariser._comprehension,
+    ast.DictComp: _BodySummariser._comprehension,
+    ast.GeneratorExp: _BodySummariser._comprehension,
+    ast.Compare: _BodySummariser._compare,
+    ast.Subscript: _BodySummariser._subscript,
+    ast.Import: _BodySummariser._import,
+    ast.ImportFrom: _BodySummariser._import,
+    ast.Name: _BodySummariser._leaf,
+    ast.Constant: _BodySummariser._leaf,
+}
+for _name in ("TryStar", "Match"):
+    if hasattr(ast, _name):
+        _VISIT[getattr(ast, _name)] = _BodySummariser._try if _name == "TryStar" else _BodySummariser._match
 
 
 _COROUTINE_AWARE = frozenset({"iscoroutinefunction", "markcoroutinefunction"})
@@ -709,6 +813,7 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
                 if isinstance(target, ast.Name):
                     ex.local_names.add(target.id)
     info = ModuleInfo(path=path, module=module, digest=digest, imports=ex.imports)
+    info.star_imports = tuple(ex.star_imports)
     info.syntax_error = source.recovered
     info.mentions_django = "django" in source.text
     info.has_async = "async " in source.text

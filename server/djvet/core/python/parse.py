@@ -24,13 +24,16 @@ class PythonSource:
     """A parsed Python document: the (possibly partial) tree and position helpers.
 
     ``text`` is the analysed text: newlines normalised to ``\\n`` and a BOM replaced by a
-    space, so every (line, code-point column) equals the original document's.
+    space, so every (line, code-point column) equals the original document's. (The tree is
+    parsed from the text without the BOM, so ``ast`` columns on line 0 are one short:
+    ``column`` adds it back.)
     """
 
     text: str
     tree: ast.Module
     syntax_errors: list[tuple[int, str]] = field(default_factory=list)  # (0-based line, message)
     newline: str = "\n"  # the original document's dominant line ending, for inserted lines
+    bom: bool = False  # the document starts with U+FEFF (a space in ``text``)
 
     @cached_property
     def lines(self) -> LineIndex:
@@ -43,12 +46,13 @@ class PythonSource:
 
     def column(self, line0: int, byte_col: int) -> int:
         """Convert an ``ast`` UTF-8 byte column on 0-based ``line0`` to a code-point column."""
+        shift = 1 if self.bom and line0 == 0 else 0
         if byte_col <= 0:
-            return 0
-        text = self.lines.line_text(line0)
+            return shift
+        text = self.lines.line_text(line0)[shift:]
         if text.isascii():
-            return byte_col
-        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+            return byte_col + shift
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore")) + shift
 
     def span(self, node: ast.AST) -> Span:
         """The code-point span of a node (statement, expression, arg, ...)."""
@@ -106,28 +110,68 @@ def _top_level_blocks(lines: list[str]) -> list[tuple[int, int]]:
     return blocks
 
 
+def _without_decorators(lines: list[str], start: int, end: int, filename: str) -> ast.Module | None:
+    """A broken block that starts with decorators, parsed from its ``def``/``class`` line.
+
+    A half-typed decorator (``@method_decorator(``) must not hide the function below it.
+    """
+    if not lines[start].startswith("@"):
+        return None
+    for number in range(start + 1, end):
+        if lines[number].startswith(("def ", "async ", "class ")):
+            try:
+                return _parse_quiet("\n" * number + "\n".join(lines[number:end]), filename)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return None
+    return None
+
+
 def _parse_quiet(text: str, filename: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in user code
         return ast.parse(text, filename=filename, type_comments=False)
 
 
+# The last parse, keyed by the identity of its text: one check asks for the same text object
+# twice (the index re-reads the document, then the rules parse it), and a 2,000-line module
+# costs ~15 ms to parse — a third of the language server's per-keystroke budget.
+_last_parse: tuple[str, PythonSource] | None = None
+
+
 def parse_python(text: str, filename: str = "<document>") -> PythonSource:
-    """Parse ``text``; on syntax errors keep every top-level block that still parses."""
+    """Parse ``text``; on syntax errors keep every top-level block that still parses.
+
+    Asking again for the very same ``text`` object returns the previous result.
+    """
+    global _last_parse
+    last = _last_parse
+    if last is not None and last[0] is text:
+        return last[1]
+    source = _parse_python(text, filename)
+    _last_parse = (text, source)
+    return source
+
+
+def _parse_python(text: str, filename: str) -> PythonSource:
     newline = dominant_newline(text) if "\r" in text else "\n"
     source_text = normalize_newlines(text)
-    if source_text.startswith("\ufeff"):
-        source_text = " " + source_text[1:]  # keep columns; a BOM is not Python
+    parsed_text = source_text
+    bom = source_text.startswith("\ufeff")
+    if bom:
+        # Keep columns in ``text`` (a space where the BOM was); parse without it: a BOM is
+        # not Python, and a leading space would be an indentation error.
+        parsed_text = source_text[1:]
+        source_text = " " + parsed_text
     if len(source_text) > MAX_PARSE_CHARS:
         return PythonSource(
             source_text, ast.Module(body=[], type_ignores=[]), [(0, "file too large to analyse")]
         )
     try:
-        return PythonSource(source_text, _parse_quiet(source_text, filename), [], newline)
+        return PythonSource(source_text, _parse_quiet(parsed_text, filename), [], newline, bom)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         first_error = exc
     errors: list[tuple[int, str]] = []
-    lines = source_text.split("\n")
+    lines = parsed_text.split("\n")
     body: list[ast.stmt] = []
     for start, end in _top_level_blocks(lines):
         chunk = "\n" * start + "\n".join(lines[start:end])
@@ -136,11 +180,15 @@ def parse_python(text: str, filename: str = "<document>") -> PythonSource:
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             line = getattr(exc, "lineno", None) or start + 1
             errors.append((line - 1, f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}"))
-            continue
+            module = _without_decorators(lines, start, end, filename)
+            if module is None:
+                continue
         body.extend(module.body)
     if not errors:
         line = getattr(first_error, "lineno", None) or 1
         errors.append(
             (line - 1, f"{type(first_error).__name__}: {getattr(first_error, 'msg', first_error)}")
         )
-    return PythonSource(source_text, ast.Module(body=body, type_ignores=[]), errors, newline)
+    return PythonSource(
+        source_text, ast.Module(body=body, type_ignores=[]), errors, newline, bom
+    )

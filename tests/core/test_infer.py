@@ -1,0 +1,372 @@
+"""Receiver inference (core/python/infer.py), body summaries, and the per-function cache."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+import time
+
+import pytest
+from packaging.version import Version
+
+from djvet.core.django.models import model_index
+from djvet.core.project import in_memory_project
+from djvet.core.python import jedi_facade
+from djvet.core.python.async_orm import _FUNCTION_CACHE, _Document, _Walker, analyse
+from djvet.core.python.infer import (
+    AsyncQueryIterator,
+    Coroutine,
+    Instance,
+    Knowledge,
+    ListOf,
+    Manager,
+    QueryIterator,
+    QuerySet,
+    Request,
+    merge,
+)
+from djvet.core.python.parse import parse_python
+from djvet.core.python.scopes import async_functions
+
+from ..rules.test_djv301_sync_queryset_call_in_async import MODELS, SERVICES
+
+VERSION = Version("5.2")
+
+
+def env_after(code: str, extra: dict[str, str] | None = None) -> dict[str, object]:
+    """The names bound at the end of the (only) async function of ``code``, after the walk."""
+    text = "from shop.models import Author, Book, Loan\n" + textwrap.dedent(code)
+    files = {
+        "shop/models.py": MODELS,
+        "shop/services.py": SERVICES,
+        "shop/views.py": text,
+        **(extra or {}),
+    }
+    project = in_memory_project(files, "/proj")
+    source = parse_python(text)
+    module = project.module_at("/proj/shop/views.py")
+    document = _Document(source, project, module, model_index(project), VERSION)
+    (function,) = list(async_functions(source.tree))
+    walker = _Walker(document, function, None)
+    walker.run()
+    return dict(walker.inf.env.names)
+
+
+def test_managers_querysets_and_instances() -> None:
+    env = env_after(
+        """
+        async def v(request, pk):
+            m = Book.objects
+            qs = m.filter(published=True).select_related("author").only("title")
+            one = await qs.aget(pk=pk)
+            rows = [b async for b in qs]
+            values = Book.objects.values("title")
+            it = Book.objects.iterator()
+            ait = Book.objects.aiterator()
+            coro = Book.objects.acount()
+            created, made = await Book.objects.aget_or_create(title="x")
+        """
+    )
+    assert isinstance(env["m"], Manager) and env["m"].model == "shop.models.Book"
+    assert env["m"].queryset_class == "shop.models.BookQuerySet"
+    qs = env["qs"]
+    assert (
+        isinstance(qs, QuerySet)
+        and qs.select == frozenset({"author"})
+        and qs.only == frozenset({"title"})
+    )
+    one = env["one"]
+    assert (
+        isinstance(one, Instance)
+        and one.loaded == frozenset({"author"})
+        and one.only == frozenset({"title"})
+    )
+    assert isinstance(env["rows"], ListOf) and isinstance(env["rows"].item, Instance)
+    assert isinstance(env["values"], QuerySet) and env["values"].rows == "values"
+    assert isinstance(env["it"], QueryIterator)
+    assert isinstance(env["ait"], AsyncQueryIterator)
+    assert isinstance(env["coro"], Coroutine)
+    # Create path: unknown
+    assert isinstance(env["created"], Instance) and env["created"].loaded is None
+    assert env["made"] is None
+
+
+def test_request_user_session_and_parameters() -> None:
+    env = env_after(
+        """
+        async def v(request, book: Book, other: "Author", plain):
+            user = request.user
+            session = request.session
+            real_user = await request.auser()
+        """
+    )
+    assert isinstance(env["request"], Request)
+    assert isinstance(env["user"], Instance) and env["user"].lazy_user
+    # Caller's query unknown
+    assert isinstance(env["book"], Instance) and env["book"].loaded is None
+    assert isinstance(env["other"], Instance) and env["other"].model == "shop.models.Author"
+    assert env["plain"] is None
+    assert isinstance(env["real_user"], Instance) and not env["real_user"].lazy_user
+
+
+def test_lazy_and_evaluating_custom_methods() -> None:
+    env = env_after(
+        """
+        async def v():
+            lazy = Book.objects.published().by(1)
+            active = Loan.active.overdue()
+            constant = Book.objects.label()
+        """
+    )
+    assert isinstance(env["lazy"], QuerySet) and env["lazy"].model == "shop.models.Book"
+    assert isinstance(env["active"], QuerySet) and env["active"].model == "shop.models.Loan"
+    assert env["constant"] is None
+
+
+def test_branches_merge_and_conflicts_become_unknown() -> None:
+    env = env_after(
+        """
+        async def v(flag):
+            if flag:
+                qs = Book.objects.filter(pk=1)
+                x = Book.objects.all()
+            else:
+                qs = Book.objects.filter(pk=2)
+                x = {}
+            async for b in qs:
+                pass
+        """
+    )
+    assert isinstance(env["qs"], QuerySet) and env["qs"].cached == "yes"
+    assert env["x"] is None  # a QuerySet on one branch, a dict on the other
+
+
+def test_loop_body_may_not_run() -> None:
+    env = env_after(
+        """
+        async def v(items):
+            qs = Book.objects.all()
+            for i in items:
+                async for b in qs:
+                    pass
+        """
+    )
+    assert isinstance(env["qs"], QuerySet) and env["qs"].cached == "maybe"
+
+
+def test_merge_widens_instances() -> None:
+    a = Instance("m.Book", loaded=frozenset({"author"}))
+    b = Instance("m.Book", loaded=frozenset())
+    merged = merge(a, b)
+    # Never a false alarm
+    assert isinstance(merged, Instance) and merged.loaded == frozenset({"author"})
+    assert merge(a, QuerySet("m.Book")) is None
+
+
+def knowledge_for(files: dict[str, str]) -> Knowledge:
+    return Knowledge(model_index(in_memory_project(files, "/proj")))
+
+
+def test_classify_helpers_from_body_summaries() -> None:
+    files = {"shop/models.py": MODELS, "shop/services.py": SERVICES}
+    project = in_memory_project(files, "/proj")
+    knowledge = Knowledge(model_index(project))
+    module = project.module_at("/proj/shop/services.py")
+    effect = knowledge.classify_function(module.functions["book_count"], module, None, "book_count")
+    assert (
+        effect.what == "query"
+        and effect.site is not None
+        and effect.site.text == "Book.objects.count()"
+    )
+    effect = knowledge.classify_function(module.functions["titles_via_helper"], module, None, "t")
+    assert effect.what == "query" and effect.site.via == ("_titles()",)
+    assert (
+        knowledge.classify_function(module.functions["safe_helper"], module, None, "s").what
+        == "none"
+    )
+    assert (
+        knowledge.classify_function(module.functions["lazy_books"], module, None, "l").what
+        == "lazy"
+    )
+    assert (
+        knowledge.classify_function(module.functions["offloaded"], module, None, "o").what
+        == "unknown"
+    )
+    assert (
+        knowledge.classify_function(module.functions["generate_titles"], module, None, "g").what
+        == "unknown"
+    )
+    effect = knowledge.classify_function(module.functions["maybe_count"], module, None, "m")
+    assert effect.what == "query" and effect.conditional
+
+
+def test_recursive_helpers_terminate() -> None:
+    services = (
+        "from .models import Book\n\n\ndef a():\n    return b()\n\n\ndef b():\n    return a()\n"
+    )
+    project = in_memory_project({"shop/models.py": MODELS, "shop/services.py": services}, "/proj")
+    knowledge = Knowledge(model_index(project))
+    module = project.module_at("/proj/shop/services.py")
+    assert knowledge.classify_function(module.functions["a"], module, None, "a").what in (
+        "none",
+        "unknown",
+    )
+
+
+# -- the per-function cache -------------------------------------------------------------------
+
+VIEWS = """\
+from .models import Book
+from .helpers import count
+
+
+async def one():
+    return count()
+
+
+async def two():
+    return Book.objects.get(pk=1)
+"""
+
+
+def _report(project, text: str):
+    return analyse(parse_python(text), project, "/proj/shop/views.py", VERSION)
+
+
+def test_cache_revalidates_when_a_helper_in_another_module_changes() -> None:
+    helpers = "from .models import Book\n\n\ndef count():\n    return Book.objects.count()\n"
+    project = in_memory_project(
+        {"shop/models.py": MODELS, "shop/helpers.py": helpers, "shop/views.py": VIEWS}, "/proj"
+    )
+    assert [i.span.line for i in _report(project, VIEWS).issues] == [5, 9]
+    project.update_text("/proj/shop/helpers.py", "def count():\n    return 3\n")
+    # The helper no longer queries
+    assert [i.span.line for i in _report(project, VIEWS).issues] == [9]
+    project.update_text("/proj/shop/helpers.py", helpers)
+    assert [i.span.line for i in _report(project, VIEWS).issues] == [5, 9]
+
+
+def test_cache_shifts_issues_when_lines_are_inserted_above() -> None:
+    helpers = "from .models import Book\n\n\ndef count():\n    return Book.objects.count()\n"
+    project = in_memory_project(
+        {"shop/models.py": MODELS, "shop/helpers.py": helpers, "shop/views.py": VIEWS}, "/proj"
+    )
+    before = _report(project, VIEWS).issues
+    moved = VIEWS.replace("async def one", "X = 1\n\n\nasync def one")
+    project.update_text("/proj/shop/views.py", moved)
+    after = _report(project, moved).issues
+    assert [i.span.line for i in after] == [i.span.line + 3 for i in before]
+    for old, new in zip(before, after, strict=True):
+        old_edits = [e.span.line for e in old.fix.edits if e.text.startswith("await")]
+        new_edits = [e.span.line for e in new.fix.edits if e.text.startswith("await")]
+        assert new_edits == [line + 3 for line in old_edits]
+    _FUNCTION_CACHE.clear()
+    fresh = in_memory_project(
+        {"shop/models.py": MODELS, "shop/helpers.py": helpers, "shop/views.py": moved}, "/proj"
+    )
+    assert [(i.span, i.message) for i in _report(fresh, moved).issues] == [
+        (i.span, i.message) for i in after
+    ]
+
+
+def test_cache_sees_a_model_change() -> None:
+    text = "from .models import Book\n\n\nasync def v():\n    b = await Book.objects.aget(pk=1)\n    return b.author.name\n"
+    project = in_memory_project({"shop/models.py": MODELS, "shop/views.py": text}, "/proj")
+    assert len(_report(project, text).issues) == 1
+    project.update_text(
+        "/proj/shop/models.py",
+        MODELS.replace("author = models.ForeignKey", "author = models.CharField(max_length=1)  #"),
+    )
+    assert _report(project, text).issues == ()
+
+
+# -- scopes -------------------------------------------------------------------------------------
+
+
+def test_async_functions_are_found_at_any_depth() -> None:
+    tree = ast.parse(
+        textwrap.dedent(
+            """
+            async def a(): pass
+            class V:
+                async def get(self): pass
+                class Inner:
+                    async def deep(self): pass
+            def outer():
+                async def nested(): pass
+                class Local:
+                    async def m(self): pass
+            if True:
+                async def conditional(): pass
+            """
+        )
+    )
+    found = {(f.node.name, f.class_qualname) for f in async_functions(tree)}
+    assert found == {
+        ("a", None),
+        ("get", "V"),
+        ("deep", "V.Inner"),
+        ("nested", None),
+        ("m", None),
+        ("conditional", None),
+    }
+
+
+# -- the jedi fallback ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def blocking_jedi():
+    jedi_facade.configure(blocking=True)
+    yield
+    jedi_facade.configure(blocking=False)
+
+
+@pytest.mark.skipif(not jedi_facade.jedi_available(), reason="jedi not installed")
+def test_jedi_decides_a_model_the_index_cannot_see(blocking_jedi) -> None:
+    text = (
+        "from django.contrib.flatpages.models import FlatPage\nfrom json import JSONDecoder\n\n\n"
+        "async def v():\n    page = FlatPage.objects.get(pk=1)\n    d = JSONDecoder.objects.get(pk=1)\n    return page, d\n"
+    )
+    project = in_memory_project({"shop/views.py": text}, "/proj")
+    issues = _report(project, text).issues
+    # FlatPage yes, JSONDecoder no
+    assert [(i.code, i.span.line) for i in issues] == [("DJV301", 5)]
+    calls = jedi_facade.stats()["jedi_calls"]
+    _report(in_memory_project({"shop/views.py": text}, "/proj"), text)
+    assert jedi_facade.stats()["jedi_calls"] == calls  # answers are cached
+
+
+def test_jedi_is_not_asked_about_project_or_builtin_names() -> None:
+    jedi_facade.configure(enabled=True, blocking=False)
+    before = jedi_facade.stats()["jedi_calls"]
+    env_after(
+        """
+        async def v(data):
+            a = Book.objects.all()
+            b = data.objects.get(pk=1)
+            c = len.objects
+        """
+    )
+    assert jedi_facade.stats()["jedi_calls"] == before
+
+
+def test_jedi_budget_returns_unknown_instead_of_waiting(monkeypatch) -> None:
+    started = []
+
+    def slow(code: str, name: str, root: str) -> bool:
+        started.append(name)
+        time.sleep(0.5)
+        return True
+
+    monkeypatch.setattr(jedi_facade, "_ask_jedi", slow)
+    jedi_facade.configure(budget_seconds=0.01, blocking=False)
+    try:
+        budget = jedi_facade.DocumentBudget("/budget-test")
+        started_at = time.monotonic()
+        # Not answered within the budget: "unknown" now, without waiting for jedi.
+        assert budget.is_external_model("thirdparty.models.Slow") is None
+        assert time.monotonic() - started_at < 0.4
+        assert started == ["Slow"]
+    finally:
+        jedi_facade.configure(budget_seconds=0.05)
