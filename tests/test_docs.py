@@ -10,7 +10,7 @@ import pytest
 from djvet.cli import main
 from djvet.core.registry import all_rules
 from djvet.core.rule import DOC_HEADINGS
-from djvet.docs import expected_pages
+from djvet.docs import README_START, expected_pages, render_readme
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
 
@@ -48,3 +48,9 @@ def test_explain_prints_the_same_docs(capsys):
         out = capsys.readouterr().out
         assert rule.docs() in out and rule.code in out
     assert main(["explain", "DJV999"]) == 2
+
+
+def test_readme_rule_table_is_current():
+    readme = (DOCS.parent.parent / "README.md").read_text("utf-8")
+    assert README_START in readme
+    assert render_readme(readme) == readme, "README rule table is stale; run `python -m djvet.docs`"

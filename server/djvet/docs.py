@@ -41,14 +41,29 @@ def render_rule_page(rule: Rule) -> str:
     )
 
 
-def render_index() -> str:
-    lines = ["# djvet rules\n", "| Code | Name | Summary | Django | Fix |", "|---|---|---|---|---|"]
+def rules_table(link_prefix: str = "") -> str:
+    """The Markdown table of every rule (the docs index and the README share it)."""
+    lines = ["| Code | Name | Summary | Django | Fix |", "|---|---|---|---|---|"]
     for rule in all_rules():
         lines.append(
-            f"| [{rule.code}]({rule.code}.md) | `{rule.name}` | {rule.summary} | "
+            f"| [{rule.code}]({link_prefix}{rule.code}.md) | `{rule.name}` | {rule.summary} | "
             f"{versions_label(rule.django)} | {'yes' if rule.fixable else ''} |"
         )
     return "\n".join(lines) + "\n"
+
+
+README_START, README_END = "<!-- rules:start -->", "<!-- rules:end -->"
+
+
+def render_readme(text: str) -> str:
+    """``text`` (the README) with its rule table regenerated between the markers."""
+    head, _, rest = text.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    return f"{head}{README_START}\n{rules_table('docs/rules/')}{README_END}{tail}"
+
+
+def render_index() -> str:
+    return "# djvet rules\n\n" + rules_table()
 
 
 def expected_pages() -> dict[str, str]:
@@ -72,3 +87,9 @@ if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/rules")
     for page in write_pages(target):
         print(f"wrote {page}")
+    readme = target.parent.parent / "README.md"
+    if readme.exists() and README_START in (text := readme.read_text("utf-8")):
+        new = render_readme(text)
+        if new != text:
+            readme.write_text(new, "utf-8")
+            print(f"wrote {readme}")
