@@ -11,9 +11,9 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import NoReturn
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
