@@ -121,9 +121,26 @@ class ProjectManager:
         for document in self.session.open_in(project):
             document.kind = self.session.classify(document, project)
         project.ready.set()
-        if first or (old.exclude, old.template_dirs) != (settings.exclude, settings.template_dirs):
+        rescan = first or (old.exclude, old.template_dirs) != (
+            settings.exclude,
+            settings.template_dirs,
+        )
+        self.send_status(project, indexing=rescan and project.scan)
+        if rescan:
             await self.start_scan(project)
         self.after_change(project)
+
+    def send_status(self, project: Project, *, indexing: bool) -> None:
+        """Tell the client the project's Django version and indexing state (``djvet/status``)."""
+        version = project.settings.django_version
+        self.server.send_status(
+            {
+                "djangoVersion": f"{version.major}.{version.minor}",
+                "djangoVersionSource": project.settings.django_version_source,
+                "indexing": indexing,
+                "files": len(project.index.modules) + len(project.index.templates),
+            }
+        )
 
     async def _pull(self, project: Project) -> dict[str, Any]:
         item = lsp.ConfigurationItem(scope_uri=project.folder_uri, section=SECTION)
@@ -238,6 +255,7 @@ class ProjectManager:
                 return
             project.indexed = True
             project.scan_cancel = None
+            self.send_status(project, indexing=False)
             files = len(index.modules)
             self._end_progress(
                 token, f"{files} Python files, {len(index.templates)} templates in {seconds:.1f} s"

@@ -55,6 +55,36 @@ class DjvetProtocol(LanguageServerProtocol):
     """
 
     _server: DjvetLanguageServer
+    _retrigger_ids: set[Any]
+
+    def _handle_request(self, msg_id: Any, method_name: str, params: Any) -> None:
+        if method_name == lsp.WORKSPACE_DIAGNOSTIC:
+            if not hasattr(self, "_retrigger_ids"):
+                self._retrigger_ids = set()
+            self._retrigger_ids.add(msg_id)
+        super()._handle_request(msg_id, method_name, params)
+
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        """A cancelled ``workspace/diagnostic`` answers ServerCancelled with ``retriggerRequest``.
+
+        The LSP spec asks for that shape: with pygls' plain RequestCancelled, VS Code logs a
+        failure each time it cancels a long pull and gives up re-pulling after five.
+        """
+        retrigger = getattr(self, "_retrigger_ids", None)
+        if retrigger is not None and msg_id in retrigger:
+            retrigger.discard(msg_id)
+            if future.cancelled():
+                self._request_futures.pop(msg_id, None)
+                self._send_response(
+                    msg_id,
+                    error=lsp.ResponseError(
+                        code=lsp.LSPErrorCodes.ServerCancelled,
+                        message="workspace diagnostics cancelled; pull again",
+                        data=lsp.DiagnosticServerCancellationData(retrigger_request=True),
+                    ),
+                )
+                return
+        super()._send_handler_result(future, msg_id=msg_id)
 
     @lsp_method(lsp.INITIALIZE)
     def lsp_initialize(self, params: lsp.InitializeParams) -> Any:
@@ -211,6 +241,13 @@ class DjvetLanguageServer(LanguageServer):
             self.window_log_message(lsp.LogMessageParams(type=kind, message=message))
         except Exception:  # no connection (yet / any more)
             log.debug("could not send window/logMessage")
+
+    def send_status(self, params: dict[str, Any]) -> None:
+        """The ``djvet/status`` notification (see vscode-extension/PROTOCOL.md)."""
+        try:
+            self.protocol.notify("djvet/status", params)
+        except Exception:  # no connection (yet / any more)
+            log.debug("could not send djvet/status")
 
     def request_diagnostic_refresh(self) -> None:
         try:
