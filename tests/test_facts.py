@@ -35,5 +35,7 @@ def test_docs_urls_are_pinned_to_the_project_version():
     assert docs_url("topics/async/#async-views", Version("5.2")) == (
         "https://docs.djangoproject.com/en/5.2/topics/async/#async-views"
     )
-    assert docs_link("LogoutView", Version("4.2")).startswith("https://docs.djangoproject.com/en/4.2/topics/auth/")
+    assert docs_link("LogoutView", Version("4.2")).startswith(
+        "https://docs.djangoproject.com/en/4.2/topics/auth/"
+    )
     assert docs_url("topics/async/", None).startswith("https://docs.djangoproject.com/en/stable/")

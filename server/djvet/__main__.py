@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from .cli import main
+from ._safepath import drop_current_directory
+
+drop_current_directory()
+
+from .cli import main  # noqa: E402 - after the sys.path clean-up, on purpose
 
 if __name__ == "__main__":
     sys.exit(main())

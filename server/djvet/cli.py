@@ -185,7 +185,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         progress=check_progress,
         reuse=reuse,
     )
-    if cache is not None:
+    unchanged = (
+        mode == "check"
+        and len(reuse) == len(jobs)
+        and cached.project_fingerprint == project.fingerprint()
+    )
+    if cache is not None and not unchanged:  # an unchanged tree: the cache is still exact
         if mode != "check":  # fixes rewrote files: re-read them next time
             project = build_index(root, settings)
             stamps = {job.path: file_stamp(job.path) for job in jobs}

@@ -66,6 +66,8 @@ class Report:
                     (outcome.path, f"rule {e.code} failed: {e.message}")
                     for e in outcome.result.rule_errors
                 )
+                # "syntax error at line 12 (...); the rest of the file was checked"
+                errors.extend((outcome.path, note) for note in outcome.result.notes)
         return errors
 
 

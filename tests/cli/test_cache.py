@@ -21,7 +21,10 @@ CHILD = (
 def djvet(*args: str, cwd: Path) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "djvet", "check", "--format", "json", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode in (0, 1), out.stderr
     return json.loads(out.stdout)
@@ -33,7 +36,9 @@ def project(tmp_path: Path) -> Path:
     app = tmp_path / "app"
     app.mkdir()
     (app / "__init__.py").write_text("")
-    (app / "base.py").write_text("from django.views.generic import FormView\n\nclass Base(FormView):\n    pass\n")
+    (app / "base.py").write_text(
+        "from django.views.generic import FormView\n\nclass Base(FormView):\n    pass\n"
+    )
     (app / "child.py").write_text(CHILD)
     return tmp_path
 
@@ -59,11 +64,28 @@ def test_cache_is_written_and_reused_for_unchanged_stamps(project):
 
 def test_a_change_in_another_module_invalidates_every_result(project):
     assert codes(djvet(cwd=project)) == [("app/child.py", "DJV201")]
-    (project / "app/base.py").write_text("from django.views import View\n\nclass Base(View):\n    pass\n")
-    assert codes(djvet(cwd=project)) == []  # child.py unchanged, but its base lost its sync handlers
+    (project / "app/base.py").write_text(
+        "from django.views import View\n\nclass Base(View):\n    pass\n"
+    )
+    assert (
+        codes(djvet(cwd=project)) == []
+    )  # child.py unchanged, but its base lost its sync handlers
 
 
 def test_changed_settings_use_a_separate_cache(project):
     assert codes(djvet(cwd=project)) == [("app/child.py", "DJV201")]
     assert codes(djvet("--ignore", "DJV201", cwd=project)) == []
     assert codes(djvet(cwd=project)) == [("app/child.py", "DJV201")]
+
+
+def test_a_base_gaining_sync_handlers_adds_a_finding_in_an_unchanged_module(project):
+    """The cached run must re-read the changed module (not drop it) and re-check the others."""
+    (project / "app/base.py").write_text(
+        "from django.views import View\n\nclass Base(View):\n    pass\n"
+    )
+    assert codes(djvet(cwd=project)) == []
+    (project / "app/base.py").write_text(
+        "from django.views.generic import FormView\n\nclass Base(FormView):\n    pass\n"
+    )
+    assert codes(djvet(cwd=project)) == [("app/child.py", "DJV201")]
+    assert codes(djvet(cwd=project)) == codes(djvet("--no-cache", cwd=project))

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import logging
 import re
-import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .config import Settings
+from .django.template_engines import is_jinja2_template
 from .project import ProjectIndex
 from .registry import all_rules
 from .rule import CheckContext, Document, Rule
@@ -94,6 +94,13 @@ def check(
     A rule that raises is recorded as a RuleError; the other rules still run.
     """
     version_label = f"{settings.django_version.major}.{settings.django_version.minor}"
+    if (
+        document.kind is SourceKind.DJANGO_TEMPLATE
+        and document.path
+        and is_jinja2_template(project, document.path)
+    ):
+        # The project's settings give this folder to the Jinja2 backend.
+        document = Document(document.text, document.path, SourceKind.JINJA2, document.version)
     selected = active_rules(document.kind, settings, rules)
     if not selected:
         return CheckResult(document.path, document.kind, (), version_label)
@@ -108,7 +115,7 @@ def check(
         except RecursionError:
             errors.append(RuleError(rule.code, "input nested too deeply to analyse"))
         except Exception as exc:  # a broken rule must not take the others down
-            log.debug("rule %s failed: %s", rule.code, traceback.format_exc())
+            log.debug("rule %s failed", rule.code, exc_info=True)
             errors.append(RuleError(rule.code, f"{type(exc).__name__}: {exc}"))
     table = suppressions(document.text, document.kind)
     kept = []
@@ -132,13 +139,19 @@ def check(
     kept.sort(key=lambda f: (f.span.line, f.span.column, f.code))
     notes: tuple[str, ...] = ()
     if document.kind is SourceKind.PYTHON and "python" in ctx.__dict__ and ctx.python.recovered:
-        notes = tuple(
-            f"syntax error at line {line + 1} ({message}); the rest of the file was checked"
-            for line, message in ctx.python.syntax_errors
-        )
+        notes = tuple(parse_note(line, message) for line, message in ctx.python.syntax_errors)
     return CheckResult(
         document.path, document.kind, tuple(kept), version_label, tuple(errors), notes
     )
+
+
+def parse_note(line: int, message: str) -> str:
+    """The per-file message for a part of a Python file that could not be analysed."""
+    if message.startswith(("RecursionError", "MemoryError")):
+        return f"line {line + 1} is nested too deeply to analyse; the rest of the file was checked"
+    if message == "file too large to analyse":
+        return "file too large to analyse; nothing in it was checked"
+    return f"syntax error at line {line + 1} ({message}); the rest of the file was checked"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ know where links live.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -43,13 +44,29 @@ def read_source(path: Path) -> str:
     )
 
 
-def is_excluded(relative: str, patterns: Iterable[str]) -> bool:
-    """gitignore-ish globbing: ``foo`` matches a path component, ``a/**`` a subtree."""
-    parts = relative.split("/")
+@functools.lru_cache(maxsize=64)
+def _split_patterns(patterns: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Plain names (no ``/``, no glob characters) match a path component: a set lookup."""
+    names: set[str] = set()
+    globs: list[str] = []
     for pattern in patterns:
         pattern = pattern.rstrip("/")
         if not pattern:
             continue
+        if "/" not in pattern and not any(c in pattern for c in "*?["):
+            names.add(pattern)
+        else:
+            globs.append(pattern)
+    return frozenset(names), tuple(globs)
+
+
+def is_excluded(relative: str, patterns: Iterable[str]) -> bool:
+    """gitignore-ish globbing: ``foo`` matches a path component, ``a/**`` a subtree."""
+    parts = relative.split("/")
+    names, globs = _split_patterns(tuple(patterns))
+    if not names.isdisjoint(parts):
+        return True
+    for pattern in globs:
         if "/" not in pattern and "*" not in pattern and pattern in parts:
             return True
         if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(relative, pattern + "/*"):
@@ -186,6 +203,8 @@ class ProjectIndex:
                         self.modules[key] = hit[2]
                         self.stamps[key] = hit[:2]
                         self._register(hit[2])
+                    else:
+                        hit = None  # changed since the cached run: read it again
             if hit is None:
                 self.update_file(path, bump=False)
             if progress and (count % 50 == 0 or count == len(python)):

@@ -7,8 +7,31 @@ the language server to UTF-16 (see ``djvet.lsp.convert``).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+
+def fast_pickle(cls: type[_T]) -> type[_T]:
+    """Pickle a frozen, slotted dataclass as ``cls(*fields)``.
+
+    The generic ``__getstate__``/``__setstate__`` that dataclasses give slotted classes call
+    ``fields()`` for every object; the project index holds hundreds of thousands of these
+    objects, and the CLI cache and worker processes pickle it.
+    """
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    if not all(f.init for f in fields):
+        return cls
+    names = tuple(f.name for f in fields)
+
+    def __reduce__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
+        return cls, tuple([getattr(self, name) for name in names])
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
 
 
 class Severity(enum.IntEnum):
@@ -51,6 +74,7 @@ class Applicability(str, enum.Enum):
     UNSAFE = "unsafe"
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, order=True)
 class Span:
     """A half-open range: from (line, column) up to, not including, (end_line, end_column)."""
@@ -79,6 +103,7 @@ class Span:
         return (start < o_end and o_start < end) or start == o_start
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Edit:
     """Replace the text of ``span`` with ``text`` (an empty span inserts)."""
@@ -87,6 +112,7 @@ class Edit:
     text: str
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Fix:
     """A titled set of non-overlapping edits that together repair one finding."""
@@ -100,6 +126,7 @@ class Fix:
         return self.applicability is Applicability.SAFE
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Related:
     """A secondary location that explains a finding (an inherited handler, a query line)."""
@@ -109,6 +136,7 @@ class Related:
     path: str | None = None  # None: the same document
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem djvet reports."""
@@ -124,6 +152,7 @@ class Finding:
     tags: tuple[str, ...] = ()  # "deprecated" / "unnecessary", mapped to LSP tags
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class RuleError:
     """A rule that raised instead of reporting; the other rules still ran."""
@@ -132,6 +161,7 @@ class RuleError:
     message: str
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """Everything ``check()`` learned about one document."""

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .server import serve
+from .._safepath import drop_current_directory
+
+drop_current_directory()
+
+from .server import serve  # noqa: E402 - after the sys.path clean-up, on purpose
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(

@@ -163,7 +163,18 @@ class Scheduler:
 
     def changed(self, document: OpenDocument) -> None:
         entry = self._entries.setdefault(document.uri, _Entry())
-        if not self.push or not document.checkable or document.is_large:
+        if self.push and not document.checkable:
+            # The buffer just became binary or too big: its last diagnostics describe text that
+            # is gone, so clear them once for this version instead of leaving them on screen.
+            if entry.timer is not None:
+                entry.timer.cancel()
+                entry.timer = None
+            if entry.published_items is None or entry.published_items[1]:
+                entry.published_items = (document.version, ())
+                entry.result = None
+                self.publish(document.uri, document.version, [])
+            return
+        if not self.push or document.is_large:
             return
         project = self.session.project_of(document)
         debounce = project.editor.debounce_ms / 1000

@@ -457,9 +457,22 @@ def serve(tcp: str | None = None, rules: Sequence[Rule] | None = None) -> int:
         if not port.isdigit():
             log.error("--tcp expects HOST:PORT, got %r", tcp)
             return 2
-        ls.start_tcp(host or "127.0.0.1", int(port))
+        try:
+            ls.start_tcp(host or "127.0.0.1", int(port))
+        finally:
+            _finish(ls)
         return 0
     stdout = sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print() anywhere must not corrupt the protocol stream
-    ls.start_io(sys.stdin.buffer, stdout)
+    try:
+        ls.start_io(sys.stdin.buffer, stdout)
+    finally:
+        _finish(ls)
     return 0
+
+
+def _finish(ls: DjvetLanguageServer) -> None:
+    """Stop background work and wait briefly for the check in hand before the interpreter exits."""
+    ls.shutdown_work()
+    if ls.worker is not None:
+        ls.worker.join(timeout=5.0)

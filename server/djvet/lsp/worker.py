@@ -73,6 +73,12 @@ class Worker:
         self._stopped = True
         self._queue.put((-1, next(self._counter), None, None))
 
+    def join(self, timeout: float) -> None:
+        """Wait for the job in hand to finish: a daemon thread still inside a C extension
+        (libcst's parser) when the interpreter finalises can abort the process."""
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
     def freeze_long_lived(self) -> None:
         """Call on the worker thread after building an index: it is not garbage for a long time."""
         if self._manage_gc:

@@ -236,6 +236,15 @@ class LogoutLinkUsesGet(Rule):
             files=PROJECT,
         ),
         Valid(
+            '<a href="/accounts/logout/">Log out</a>\n'
+            '{% extends "base.html" %}\n'
+            "{% block content %}<p>Hi</p>{% endblock %}\n"
+            "<a href=\"{% url 'logout' %}\">Log out</a>\n",
+            reason="outside every block of a child template: Django never outputs it",
+            path="templates/page.html",
+            files=PROJECT,
+        ),
+        Valid(
             "<p>Click logout to end your session; see /accounts/logout/ docs.</p>\n",
             reason="text that merely mentions logout is not a link",
             path="templates/help.html",
@@ -268,6 +277,8 @@ class LogoutLinkUsesGet(Rule):
         version = ctx.django_version
         for found in find_get_logouts(source, ctx.project, urls, version):
             element = found.element
+            if not source.is_rendered(element.start):
+                continue  # outside every block of a child template: never output
             span = source.span(element.start, element.end)
             message = self.message(found, ctx)
             related = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -209,11 +210,16 @@ def _class_scope(node: ast.ClassDef) -> dict[str, ast.expr]:
     return scope
 
 
-def _function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
-    """Names assigned exactly once in the function body (later rebinding: unknown)."""
+def _function_scope(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, nodes: list[ast.AST] | None = None
+) -> dict[str, ast.expr]:
+    """Names assigned exactly once in the function body (later rebinding: unknown).
+
+    ``nodes``: ``list(ast.walk(node))`` when the caller already has it.
+    """
     scope: dict[str, ast.expr] = {}
     seen: set[str] = set()
-    for sub in ast.walk(node):
+    for sub in ast.walk(node) if nodes is None else nodes:
         targets: list[ast.expr] = []
         value: ast.expr | None = None
         if isinstance(sub, ast.Assign):
@@ -235,9 +241,9 @@ def _function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, a
     return scope
 
 
-def _on_purpose(node: ast.AST) -> bool:
+def _on_purpose(node: ast.AST, nodes: list[ast.AST] | None = None) -> bool:
     """The test checks the 405 / the deprecation warning itself."""
-    for sub in ast.walk(node):
+    for sub in ast.walk(node) if nodes is None else nodes:
         if isinstance(sub, ast.Constant) and sub.value == 405 and not isinstance(sub.value, bool):
             return True
         name = (
@@ -248,6 +254,71 @@ def _on_purpose(node: ast.AST) -> bool:
             else None
         )
         if name in _ON_PURPOSE_NAMES:
+            return True
+    return False
+
+
+def _candidate_words(module: ModuleInfo) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Text a function must hold for ``_calls`` to find anything in it.
+
+    First pattern: the last name of a redirect callable (a dotted callee keeps it when
+    qualified; a bare name is an import or module-level name that qualifies to one). Second
+    (both of its branches must match): a ``.get``/``.head`` attribute (a dot, then maybe
+    spaces, line continuations or, inside brackets, comments) and a word naming a test client
+    (``self.client``, a fixture parameter, or the client class's last name or alias: a name
+    bound to ``Client()`` is bound in the same function).
+    """
+    local = (*module.imports, *module.functions, *module.classes, *module.assignments)
+
+    def words(wanted: frozenset[str]) -> set[str]:
+        out = {name.rpartition(".")[2] for name in wanted}
+        out.update(name for name in local if qualify(module, name) in wanted)
+        return out
+
+    def alternatives(names: set[str] | frozenset[str]) -> str:
+        return "|".join(sorted(map(re.escape, names)))
+
+    redirect = words(REDIRECT_FUNCTIONS | REDIRECT_CLASSES | REDIRECT_VIEWS)
+    client = words(CLIENT_CLASSES) | CLIENT_ATTRIBUTES | CLIENT_FIXTURES
+    return (
+        re.compile(rf"\b(?:{alternatives(redirect)})\b"),
+        re.compile(
+            rf"(?s)(?=.*?\.(?:\s|\\|#[^\n]*\n)*(?:{alternatives(GET_METHODS)})\b)"
+            rf"(?=.*?\b(?:{alternatives(client)})\b)"
+        ),
+    )
+
+
+def _has_candidate(
+    ctx: CheckContext,
+    root: ast.FunctionDef | ast.AsyncFunctionDef,
+    evaluator: _Evaluator,
+    nodes: list[ast.AST],
+) -> bool:
+    """True when ``root`` holds a call of the kinds ``_calls`` examines (before any scope work).
+
+    ``nodes`` is ``list(ast.walk(root))``, filled here only when the text test passes.
+    """
+    source = ctx.python
+    first = min([root.lineno, *(d.lineno for d in root.decorator_list)]) - 1
+    last = root.end_lineno or root.lineno
+    segment = source.text[source.lines.line_start(first) : source.lines.line_start(last)]
+    redirect, client_get = ctx.shared(
+        "djv102.candidate-words", lambda: _candidate_words(evaluator.module)
+    )
+    if redirect.search(segment) is None and client_get.match(segment) is None:
+        return False
+    nodes.extend(ast.walk(root))
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in GET_METHODS:
+            return True
+        qualified = evaluator.qualified(func)
+        if qualified in REDIRECT_FUNCTIONS or qualified in REDIRECT_CLASSES:
+            return True
+        if qualified in REDIRECT_VIEWS:
             return True
     return False
 
@@ -458,10 +529,12 @@ class LogoutRequestUsesGet(Rule):
                             yield _Hit(item.value, "success-url", found[0], found[1])
                 yield from self._scan(ctx, stmt.body, scope, evaluator, urls, None)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if _on_purpose(stmt):
+                # The cheap test first: most functions hold no call ``_calls`` could report.
+                nodes: list[ast.AST] = []  # one walk of the function for the passes below
+                if not _has_candidate(ctx, stmt, evaluator, nodes) or _on_purpose(stmt, nodes):
                     continue
-                scope = {**class_scope, **_function_scope(stmt)}
-                yield from self._calls(ctx, stmt, scope, evaluator, urls)
+                scope = {**class_scope, **_function_scope(stmt, nodes)}
+                yield from self._calls(ctx, stmt, scope, evaluator, urls, nodes)
             else:
                 yield from self._calls(ctx, stmt, {}, evaluator, urls)
 
@@ -472,11 +545,12 @@ class LogoutRequestUsesGet(Rule):
         scope: dict[str, ast.expr],
         evaluator: _Evaluator,
         urls: UrlIndex,
+        nodes: list[ast.AST] | None = None,
     ) -> Iterator[_Hit]:
         fixtures: set[str] = set()
         if isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef)):
             fixtures = {a.arg for a in (*root.args.posonlyargs, *root.args.args)} & CLIENT_FIXTURES
-        for node in ast.walk(root):
+        for node in ast.walk(root) if nodes is None else nodes:
             if not isinstance(node, ast.Call):
                 continue
             func = node.func

@@ -267,8 +267,7 @@ class LogoutOnGet(Rule):
         line = node.lineno - 1
         text = source.lines.line_text(line)
         indent = text[: len(text) - len(text.lstrip(" \t"))]
-        newline = "\r\n" if "\r\n" in ctx.text else "\n"
-        edits.append(Edit(Span(line, 0, line, 0), f"{indent}{decorator}{newline}"))
+        edits.append(Edit(Span(line, 0, line, 0), f"{indent}{decorator}{source.newline}"))
         edits = _merge_same_point(edits)
         if not fix_keeps_valid(ctx.text, edits):
             return None

@@ -624,6 +624,10 @@ _MEMOS: weakref.WeakKeyDictionary[ProjectIndex, dict[int, tuple[ClassInfo, str]]
 )
 
 
+_PRUNED_SIZE: weakref.WeakKeyDictionary[ProjectIndex, int] = weakref.WeakKeyDictionary()
+_PRUNE_SLACK = 256
+
+
 def model_index(project: ProjectIndex) -> ModelIndex:
     """The project's ``ModelIndex`` for the current index generation (cached).
 
@@ -631,6 +635,11 @@ def model_index(project: ProjectIndex) -> ModelIndex:
     the same objects for files that did not change), so a keystroke in a view module does
     not re-derive every model class's bases."""
     memo = _MEMOS.setdefault(project, {})
-    if len(memo) > 50_000:
-        memo.clear()
+    if len(memo) > _PRUNED_SIZE.get(project, 0) + _PRUNE_SLACK:
+        # Every keystroke re-extracts the edited module's classes: drop the memo entries of
+        # class objects the index no longer holds, or each edit would keep its old classes alive.
+        live = {id(cls) for cls in project.classes()}
+        for key in [key for key in memo if key not in live]:
+            del memo[key]
+        _PRUNED_SIZE[project] = len(memo)
     return project.derived("djvet.models", lambda: ModelIndex(project, memo))

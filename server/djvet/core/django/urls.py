@@ -17,9 +17,11 @@ whose arguments fit. Path resolution follows Django's first-match order, with
 from __future__ import annotations
 
 import enum
+import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote
 
 from ..project import ProjectIndex
@@ -86,6 +88,9 @@ _CONVERTERS = {
 }
 _MAX_DEPTH = 12
 _MAX_PATH = 2048
+# Project regexes only see paths up to this long: adjacent repeats (``\\w+\\w+\\w+``) cost a
+# polynomial in the length, which stays small here; longer hard-coded paths stay unknown.
+_MAX_REGEX_PATH = 256
 _LANGUAGE_PREFIX = re.compile(r"[a-z]{2,3}(?:[-_][a-zA-Z0-9]{1,8}){0,2}/")  # linear: no nesting
 
 
@@ -143,18 +148,22 @@ class _Pattern:
         if is_regex:
             self.display = text.lstrip("^").rstrip("$").replace("\\", "")
             try:
-                self.regex = re.compile(text)
-                self.has_params = self.regex.groups > 0
+                compiled = re.compile(text)
             except (re.error, RecursionError, OverflowError):
                 self.regex = None
                 self.has_params = True
+            else:
+                self.has_params = compiled.groups > 0
+                # A project regex that can backtrack catastrophically would hang the check of
+                # every template with a hard-coded link: its matches stay unknown instead.
+                self.regex = None if may_backtrack(text) else compiled
         else:
             self.display = text
             self.regex, self.has_params = _route_regex(text, endpoint)
 
     def match(self, path: str) -> tuple[Match, int]:
         """(matched?, characters consumed) for ``path`` (without a leading slash)."""
-        if self.regex is None:
+        if self.regex is None or (self.kind == "regex" and len(path) > _MAX_REGEX_PATH):
             return Match.MAYBE, 0
         if self.kind == "regex" and self.endpoint and self.regex.pattern.endswith("$"):
             found = self.regex.fullmatch(path)
@@ -163,6 +172,59 @@ class _Pattern:
         if found is None:
             return Match.NO, 0
         return Match.YES, found.end()
+
+
+def may_backtrack(pattern: str) -> bool:
+    """True when a project regex could take exponential time to fail a match.
+
+    The shapes that do: a repetition inside an unbounded repetition (``(a+)+``, ``(\\w*/)*``),
+    an alternation inside one (``(a|ab)*``), and backreferences. Unreadable patterns count as
+    risky. Django's own route regexes and the usual ``re_path`` patterns have none of these.
+    """
+    try:
+        parsed = _sre_parser().parse(pattern)
+        return _risky(list(parsed), inside_unbounded=False)
+    except (re.error, RecursionError, OverflowError, TypeError, ValueError):
+        return True
+
+
+def _sre_parser() -> Any:
+    try:
+        return importlib.import_module("re._parser")  # Python 3.11+
+    except ImportError:  # pragma: no cover - Python 3.10
+        return importlib.import_module("sre_parse")
+
+
+_UNBOUNDED = 100  # a repeat allowing more than this is "unbounded" for backtracking purposes
+
+
+def _risky(items: list[tuple[Any, Any]], *, inside_unbounded: bool) -> bool:
+    for op, argument in items:
+        name = getattr(op, "name", str(op))
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            _, most, body = argument
+            if inside_unbounded and most > 1:
+                return True
+            unbounded = most > _UNBOUNDED and name != "POSSESSIVE_REPEAT"
+            if _risky(list(body), inside_unbounded=inside_unbounded or unbounded):
+                return True
+        elif name == "SUBPATTERN":
+            if _risky(list(argument[-1]), inside_unbounded=inside_unbounded):
+                return True
+        elif name == "BRANCH":
+            if inside_unbounded:
+                return True
+            if any(_risky(list(b), inside_unbounded=False) for b in argument[1]):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            if _risky(list(argument[1]), inside_unbounded=inside_unbounded):
+                return True
+        elif name == "ATOMIC_GROUP":
+            if _risky(list(argument), inside_unbounded=False):
+                return True
+        elif name in ("GROUPREF", "GROUPREF_EXISTS", "GROUPREF_IGNORE"):
+            return True
+    return False
 
 
 def _route_regex(route: str, endpoint: bool) -> tuple[re.Pattern[str] | None, bool]:
@@ -265,6 +327,7 @@ class UrlIndex:
     tables: list[_Table] = field(default_factory=list)
     roots: tuple[str, ...] = ()
     _resolved: dict[str, tuple[Route | None, bool, bool]] = field(default_factory=dict)
+    _by_target: dict[str, list[Route]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def routes(self) -> Iterator[Route]:
@@ -288,11 +351,13 @@ class UrlIndex:
 
     def routes_to(self, target: str) -> list[Route]:
         """Routes whose view is the class or function ``target`` (qualified name)."""
-        return [
-            r
-            for r in self.routes
-            if r.view.target == target and r.view.kind in ("class", "function")
-        ]
+        if self._by_target is None:  # built once: a URL index is not changed after it is built
+            by_target: dict[str, list[Route]] = {}
+            for route in self.routes:
+                if route.view.kind in ("class", "function"):
+                    by_target.setdefault(route.view.target, []).append(route)
+            self._by_target = by_target
+        return list(self._by_target.get(target, ()))
 
     def resolve(self, path: str) -> tuple[Route | None, bool]:
         """(route, certain) for a hard-coded path like ``/accounts/logout/?next=/``.

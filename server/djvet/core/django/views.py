@@ -747,6 +747,8 @@ class ViewResolver:
                         note,
                     )
                 continue
+            if node.django is not None and name not in node.django.defines:
+                continue  # what ``_defined_in`` answers, without working out ``via`` first
             found = self._defined_in(node, name, self._via(mro, key), analysed)
             if found is not None:
                 return found

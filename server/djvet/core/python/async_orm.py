@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import re
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeGuard
@@ -104,7 +103,7 @@ def async_orm_report(ctx: CheckContext) -> AsyncOrmReport:
             ctx.project,
             ctx.document.path,
             ctx.django_version,
-            newline="\r\n" if "\r\n" in ctx.text else "\n",
+            newline=ctx.python.newline,
         ),
     )
 
@@ -302,14 +301,13 @@ def _module_token(module: ModuleInfo | None) -> object:
     )
 
 
-_KNOWLEDGE: weakref.WeakKeyDictionary[ModelIndex, Knowledge] = weakref.WeakKeyDictionary()
-
-
 def _knowledge(models: ModelIndex) -> Knowledge:
-    found = _KNOWLEDGE.get(models)
+    """One Knowledge per ModelIndex, stored on it: a WeakKeyDictionary would never free the
+    index, because the Knowledge value holds the index it is keyed by."""
+    found: Knowledge | None = getattr(models, "_djvet_knowledge", None)
     if found is None:
         found = Knowledge(models)
-        _KNOWLEDGE[models] = found
+        models._djvet_knowledge = found  # type: ignore[attr-defined]
     return found
 
 

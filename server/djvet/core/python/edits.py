@@ -9,6 +9,7 @@ leading comments.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable
 
 import libcst
@@ -82,7 +83,25 @@ def add_import_edit(source: PythonSource, module: str, name: str) -> Edit | None
 
 
 def parses(text: str) -> bool:
-    """True when ``text`` is valid Python for both ``ast`` and libcst."""
+    """True when ``text`` is valid Python for both ``ast`` and libcst.
+
+    Small texts (a class or statement region re-parsed to validate a fix) are answered from a
+    bounded cache: on every keystroke the same unchanged regions are validated again.
+    """
+    if len(text) <= _PARSES_CACHE_MAX_CHARS:
+        return _parses_cached(text)
+    return _parses(text)
+
+
+_PARSES_CACHE_MAX_CHARS = 20_000
+
+
+@functools.lru_cache(maxsize=4096)
+def _parses_cached(text: str) -> bool:
+    return _parses(text)
+
+
+def _parses(text: str) -> bool:
     try:
         ast.parse(text)
         libcst.parse_module(text)

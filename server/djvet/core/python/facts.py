@@ -201,6 +201,13 @@ def resolve_import(module: str, level: int, name: str | None, is_package: bool) 
     return base
 
 
+# ``_Extractor.async_calls`` results: (qualification context, function text) -> called names.
+_ASYNC_CALLS: dict[
+    tuple[tuple[str, tuple[tuple[str, str], ...], frozenset[str]], str], frozenset[str]
+] = {}
+_ASYNC_CALLS_MAX = 8192
+
+
 class _Extractor:
     def __init__(self, source: PythonSource, module: str, path: str, is_package: bool) -> None:
         self.source = source
@@ -210,6 +217,8 @@ class _Extractor:
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
         self.local_names: set[str] = set()
+        # Set on first use, once imports and module-level names are all collected.
+        self.qualify_key: tuple[str, tuple[tuple[str, str], ...], frozenset[str]] | None = None
 
     # -- names -------------------------------------------------------------------------------
     def qualify(self, name: str) -> str:
@@ -296,17 +305,50 @@ class _Extractor:
                     self.imports[local] = f"{base}.{alias.name}" if base else alias.name
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str) -> FunctionInfo:
-        summary = _BodySummariser(self, node)
+        if isinstance(node, ast.AsyncFunctionDef):
+            calls, body = self.async_calls(node), None
+        else:
+            summary = _BodySummariser(self, node)
+            calls, body = frozenset(summary.calls), summary.summary()
         return FunctionInfo(
             name=node.name,
             qualname=f"{prefix}{node.name}",
             is_async=isinstance(node, ast.AsyncFunctionDef),
             decorators=tuple(self.value(d) for d in node.decorator_list),
             name_span=self.source.name_span(node),
-            calls=frozenset(summary.calls),
-            body=summary.summary(),
+            calls=calls,
+            body=body,
             decorator_shape=decorator_shape(node),
         )
+
+    def async_calls(self, node: ast.AsyncFunctionDef) -> frozenset[str]:
+        """The qualified names an ``async def`` calls, reused across re-indexings of its text.
+
+        They depend only on the function's own lines (decorators included) and on how names
+        qualify (the module name, its imports and module-level names), never on where the
+        function sits — so re-indexing a buffer after a keystroke recomputes only the edited
+        function's calls. Not reused: a one-line function of a file that did not parse whole
+        (it may be the stub that stands in for a broken method, not what its line says).
+        """
+        if self.source.recovered and node.end_lineno in (None, node.lineno):
+            return frozenset(_BodySummariser(self, node).calls)
+        if self.qualify_key is None:
+            self.qualify_key = (
+                self.module,
+                tuple(sorted(self.imports.items())),
+                frozenset(self.local_names),
+            )
+        lines = self.source.lines
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        last = node.end_lineno or node.lineno
+        key = (self.qualify_key, self.source.text[lines.line_start(first) : lines.line_start(last)])
+        calls = _ASYNC_CALLS.get(key)
+        if calls is None:
+            calls = frozenset(_BodySummariser(self, node).calls)
+            if len(_ASYNC_CALLS) >= _ASYNC_CALLS_MAX:
+                _ASYNC_CALLS.clear()
+            _ASYNC_CALLS[key] = calls
+        return calls
 
     def klass(self, node: ast.ClassDef, prefix: str, out: dict[str, ClassInfo]) -> None:
         qualname = f"{prefix}{node.name}"
@@ -647,7 +689,9 @@ class _BodySummariser:
 
     def _subscript(self, node: ast.Subscript, cond: bool) -> None:
         key = node.slice
-        if isinstance(node.ctx, ast.Load) and (not isinstance(key, ast.Slice) or key.step is not None):
+        if isinstance(node.ctx, ast.Load) and (
+            not isinstance(key, ast.Slice) or key.step is not None
+        ):
             self.site("iter", node.value, cond)
         self.visit(node.value, cond)
         self.visit(key, cond)
@@ -703,7 +747,9 @@ _VISIT: dict[type, Callable[[_BodySummariser, Any, bool], None]] = {
 }
 for _name in ("TryStar", "Match"):
     if hasattr(ast, _name):
-        _VISIT[getattr(ast, _name)] = _BodySummariser._try if _name == "TryStar" else _BodySummariser._match
+        _VISIT[getattr(ast, _name)] = (
+            _BodySummariser._try if _name == "TryStar" else _BodySummariser._match
+        )
 
 
 _COROUTINE_AWARE = frozenset({"iscoroutinefunction", "markcoroutinefunction"})

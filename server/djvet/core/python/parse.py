@@ -9,6 +9,7 @@ every block that parses, so findings in the rest of the file survive one broken 
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -126,6 +127,87 @@ def _without_decorators(lines: list[str], start: int, end: int, filename: str) -
     return None
 
 
+_BLOCK_CONTINUATIONS = (")", "]", "}", "else", "elif", "except", "finally", "case")
+_DEF_LINE = re.compile(r"(async\s+)?def\s+([A-Za-z_]\w*)\s*\(")
+
+
+def _without_broken_members(
+    lines: list[str], start: int, end: int, filename: str
+) -> ast.Module | None:
+    """A broken top-level class, parsed with its broken members blanked out.
+
+    A method being typed must not hide the rest of its class (the other handlers a CBV rule
+    compares it with, the ORM calls in the other methods). A broken member's lines become
+    blank; a broken ``def`` keeps a one-line stub with its name and ``async``-ness, so the
+    class still has the handler being typed. Line numbers and columns are unchanged.
+    """
+    first = next((n for n in range(start, end) if lines[n].startswith("class ")), None)
+    if first is None:
+        return None
+    header_end = next(
+        (n for n in range(first, end) if lines[n].split("#", 1)[0].rstrip().endswith(":")), None
+    )
+    if header_end is None:
+        return None
+    body = [
+        n
+        for n in range(header_end + 1, end)
+        if lines[n].strip() and not lines[n].lstrip().startswith("#")
+    ]
+    if not body:
+        return None
+    indent = lines[body[0]][: len(lines[body[0]]) - len(lines[body[0]].lstrip())]
+    if not indent:
+        return None
+    members = [
+        n
+        for n in body
+        if lines[n].startswith(indent)
+        and lines[n][len(indent) : len(indent) + 1] not in (" ", "\t")
+        and not lines[n][len(indent) :].startswith(_BLOCK_CONTINUATIONS)
+    ]
+    members = [
+        n
+        for i, n in enumerate(members)
+        if i == 0 or not lines[members[i - 1]][len(indent) :].startswith("@")
+    ]
+    if not members or members[0] != body[0]:
+        return None
+    out = lines[start:end]
+    broken = 0
+    kept = False
+    for index, member_start in enumerate(members):
+        member_end = members[index + 1] if index + 1 < len(members) else end
+        member = lines[member_start:member_end]
+        if all(not line.strip() or line.startswith(indent) for line in member):
+            try:
+                _parse_quiet("\n".join(line[len(indent) :] for line in member), filename)
+                kept = True
+                continue
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                pass
+        broken += 1
+        for number in range(member_start, member_end):
+            out[number - start] = ""
+        for number in range(member_start, member_end):
+            found = _DEF_LINE.match(lines[number], len(indent))
+            if found is not None:
+                is_async = "async " if found.group(1) else ""
+                out[number - start] = (
+                    f"{indent}{is_async}def {found.group(2)}(self, *args, **kwargs): ..."
+                )
+                kept = True
+                break
+    if not broken:
+        return None
+    if not kept:
+        out[members[0] - start] = f"{indent}pass"
+    try:
+        return _parse_quiet("\n" * start + "\n".join(out), filename)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def _parse_quiet(text: str, filename: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in user code
@@ -152,6 +234,27 @@ def parse_python(text: str, filename: str = "<document>") -> PythonSource:
     return source
 
 
+# The blocks of the last file that needed recovery, by (first line, text): while a statement
+# is being typed the file stays broken, and only the block being edited changes. A block's
+# parse depends on nothing else (its line numbers come from the first line), and nothing
+# mutates parsed trees, so its nodes are reused as they are.
+_Block = tuple[ast.Module | None, tuple[int, str] | None]
+_last_blocks: dict[tuple[int, str], _Block] = {}
+
+
+def _parse_block(lines: list[str], start: int, end: int, block: str, filename: str) -> _Block:
+    """One top-level block of a broken file: its statements (if any part parses), its error."""
+    try:
+        return _parse_quiet("\n" * start + block, filename), None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        line = getattr(exc, "lineno", None) or start + 1
+        error = (line - 1, f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}")
+    module = _without_decorators(lines, start, end, filename) or _without_broken_members(
+        lines, start, end, filename
+    )
+    return module, error
+
+
 def _parse_python(text: str, filename: str) -> PythonSource:
     newline = dominant_newline(text) if "\r" in text else "\n"
     source_text = normalize_newlines(text)
@@ -170,25 +273,26 @@ def _parse_python(text: str, filename: str) -> PythonSource:
         return PythonSource(source_text, _parse_quiet(parsed_text, filename), [], newline, bom)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         first_error = exc
+    global _last_blocks
     errors: list[tuple[int, str]] = []
     lines = parsed_text.split("\n")
     body: list[ast.stmt] = []
+    previous, blocks = _last_blocks, {}
     for start, end in _top_level_blocks(lines):
-        chunk = "\n" * start + "\n".join(lines[start:end])
-        try:
-            module = _parse_quiet(chunk, filename)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            line = getattr(exc, "lineno", None) or start + 1
-            errors.append((line - 1, f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}"))
-            module = _without_decorators(lines, start, end, filename)
-            if module is None:
-                continue
-        body.extend(module.body)
+        key = (start, "\n".join(lines[start:end]))
+        parsed = previous.get(key)
+        if parsed is None:
+            parsed = _parse_block(lines, start, end, key[1], filename)
+        blocks[key] = parsed
+        module, error = parsed
+        if error is not None:
+            errors.append(error)
+        if module is not None:
+            body.extend(module.body)
+    _last_blocks = blocks
     if not errors:
         line = getattr(first_error, "lineno", None) or 1
         errors.append(
             (line - 1, f"{type(first_error).__name__}: {getattr(first_error, 'msg', first_error)}")
         )
-    return PythonSource(
-        source_text, ast.Module(body=body, type_ignores=[]), errors, newline, bom
-    )
+    return PythonSource(source_text, ast.Module(body=body, type_ignores=[]), errors, newline, bom)

@@ -167,6 +167,38 @@ class TemplateSource:
     def _comment_starts(self) -> list[int]:
         return [r.start for r in self.comments]
 
+    @cached_property
+    def _rendered_blocks(self) -> list[Region] | None:
+        """For a Django child template, the ``{% block %}`` stretches; None otherwise.
+
+        A Django template whose first tag is ``{% extends %}`` renders its parent with the
+        child's blocks: text and tags outside every ``{% block %}`` are never output. (Jinja2
+        prints what precedes ``{% extends %}``, so it gets None.)
+        """
+        tokens = [t for t in self.code_tokens if t.kind is TokenKind.BLOCK]
+        if self.jinja or not tokens or tokens[0].tag_name != "extends":
+            return None
+        regions: list[Region] = []
+        depth = 0
+        start = 0
+        for token in tokens:
+            if token.tag_name == "block":
+                if depth == 0:
+                    start = token.start
+                depth += 1
+            elif token.tag_name == "endblock" and depth > 0:
+                depth -= 1
+                if depth == 0:
+                    regions.append(Region(start, token.end))
+        if depth > 0:
+            regions.append(Region(start, len(self.text)))
+        return regions
+
+    def is_rendered(self, offset: int) -> bool:
+        """False when ``offset`` lies outside every block of a Django child template."""
+        regions = self._rendered_blocks
+        return regions is None or any(r.start <= offset < r.end for r in regions)
+
     def retokenizes_cleanly(self) -> bool:
         """True when the text has no unclosed tag and every comment/verbatim/raw block is closed."""
         return not self.errors

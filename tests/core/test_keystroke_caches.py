@@ -1,0 +1,107 @@
+"""The per-keystroke caches give exactly what a fresh computation gives.
+
+Caches under test: ``facts._Extractor.async_calls`` (an ``async def``'s called names by its
+text), ``parse._last_blocks`` (the blocks of a broken file), ``edits.parses`` (fix
+validation by text) and DJV102's text prefilter of functions.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import django
+import pytest
+
+from djvet.core.python import facts as facts_module
+from djvet.core.python import parse as parse_module
+from djvet.core.python.edits import _parses, parses
+from djvet.core.python.facts import extract_module
+from djvet.core.python.parse import parse_python
+
+DJANGO = Path(django.__file__).parent
+
+
+def _facts(text: str) -> str:
+    return repr(extract_module(parse_python(text, "m.py"), "pkg.m", "/p/pkg/m.py", "d"))
+
+
+def _fresh_facts(text: str) -> str:
+    facts_module._ASYNC_CALLS.clear()
+    return _facts(text)
+
+
+def _django_sources(limit: int) -> list[str]:
+    paths = sorted(DJANGO.rglob("*.py"))
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
+    with_async = [t for t in texts if "async def" in t]
+    return with_async[:limit]
+
+
+@pytest.mark.parametrize("text", _django_sources(25))
+def test_async_calls_cache_matches_fresh_extraction_after_shift(text: str) -> None:
+    warm = _facts(text)  # fills the cache
+    assert warm == _fresh_facts(text)
+    shifted = "\n# a comment line\n\n" + text  # every span moves; the function texts do not
+    cached = _facts(shifted)  # served from the cache filled by ``text``
+    assert cached == _fresh_facts(shifted)
+
+
+def test_async_calls_follow_an_import_change() -> None:
+    before = "from a import f\n\n\nasync def view():\n    return f()\n"
+    after = "from b import f\n\n\nasync def view():\n    return f()\n"
+    assert "a.f" in _facts(before)
+    # Same function text, other import: the cached names must not be reused.
+    facts = extract_module(parse_python(after, "m.py"), "pkg.m", "/p/pkg/m.py", "d")
+    assert facts.functions["view"].calls == frozenset({"b.f"})
+
+
+def test_async_calls_of_a_stub_are_not_reused_for_the_real_function() -> None:
+    # The broken member is replaced by a one-line stub (no calls) while the file is broken;
+    # once fixed, the same line must report its real call.
+    broken = (
+        "class V:\n    async def get(self): return f()\n        garbage(\n\n"
+        "    def post(self):\n        pass\n"
+    )
+    fixed = "class V:\n    async def get(self): return f()\n\n\n    def post(self):\n        pass\n"
+    for _ in range(2):
+        src = parse_python(broken, "x.py")
+        assert src.recovered
+        stub = extract_module(src, "m", "x.py", "d").classes["V"].methods["get"]
+        assert stub.calls == frozenset()
+        real = extract_module(parse_python(fixed, "x.py"), "m", "x.py", "d")
+        assert real.classes["V"].methods["get"].calls == frozenset({"f"})
+
+
+def _dump(text: str, *, reuse_blocks: bool) -> tuple[str, tuple[tuple[int, str], ...]]:
+    parse_module._last_parse = None  # no reuse of the whole previous result
+    if not reuse_blocks:
+        parse_module._last_blocks = {}
+    source = parse_python(text, "views.py")
+    assert source.recovered
+    return ast.dump(source.tree, include_attributes=True), tuple(source.syntax_errors)
+
+
+def test_broken_file_blocks_reused_give_the_fresh_parse() -> None:
+    good = "".join(
+        f"\n\nasync def v{i}(request):\n    x = await Book.objects.aget(pk={i})\n    return x\n"
+        for i in range(30)
+    )
+    lines = good.split("\n")
+    steps = []
+    for typed in ("    y = Book.objects.", "    y = (Book.objects.fil", "    y = [Book.objects"):
+        edited = list(lines)
+        edited[10] = typed
+        steps.append("\n".join(edited))
+    steps.append("\n" + steps[0])  # the same broken text one line lower
+    steps.append("class V:\n    def get(self):\n        return (\n" + steps[1])
+    _dump(steps[0], reuse_blocks=False)
+    for text in steps:
+        reused = _dump(text, reuse_blocks=True)  # blocks of the previous step are reused
+        assert reused == _dump(text, reuse_blocks=False)
+
+
+def test_parses_cache_agrees_with_parsing() -> None:
+    samples = ["x = 1\n", "def f(:\n", "if True:\n    class A:\n        pass\n", "print(1\n"]
+    for text in samples * 2:
+        assert parses(text) is _parses(text)
