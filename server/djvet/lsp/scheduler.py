@@ -169,7 +169,7 @@ class Scheduler:
             if entry.timer is not None:
                 entry.timer.cancel()
                 entry.timer = None
-            if entry.published_items is None or entry.published_items[1]:
+            if entry.published_items is not None and entry.published_items[1]:
                 entry.published_items = (document.version, ())
                 entry.result = None
                 self.publish(document.uri, document.version, [])
