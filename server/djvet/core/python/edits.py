@@ -93,10 +93,10 @@ def parses(text: str) -> bool:
     return _parses(text)
 
 
-_PARSES_CACHE_MAX_CHARS = 20_000
+_PARSES_CACHE_MAX_CHARS = 8_000
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _parses_cached(text: str) -> bool:
     return _parses(text)
 

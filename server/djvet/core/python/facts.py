@@ -205,7 +205,7 @@ def resolve_import(module: str, level: int, name: str | None, is_package: bool) 
 _ASYNC_CALLS: dict[
     tuple[tuple[str, tuple[tuple[str, str], ...], frozenset[str]], str], frozenset[str]
 ] = {}
-_ASYNC_CALLS_MAX = 8192
+_ASYNC_CALLS_MAX = 4096
 
 
 class _Extractor:
