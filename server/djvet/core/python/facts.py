@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..types import Span
+from ..types import Span, fast_pickle
 from .parse import PythonSource
 
 # ---------------------------------------------------------------------------------------------
@@ -20,6 +20,7 @@ from .parse import PythonSource
 # ---------------------------------------------------------------------------------------------
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Lit:
     """A literal: str, int, float, bool or None."""
@@ -27,6 +28,7 @@ class Lit:
     value: str | int | float | bool | None
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Ref:
     """A name or dotted attribute chain, qualified through the module's imports."""
@@ -34,6 +36,7 @@ class Ref:
     name: str
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Seq:
     """A list/tuple/set display (or a concatenation of them)."""
@@ -41,6 +44,7 @@ class Seq:
     items: tuple[Value, ...]
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Call:
     """A call: ``func`` is the qualified callee (``django.urls.path``, ``books.views.V.as_view``)."""
@@ -59,6 +63,7 @@ class Call:
         return None
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Unknown:
     """Anything djvet does not summarise."""
@@ -66,6 +71,7 @@ class Unknown:
     text: str = ""
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Starred:
     """``*x`` inside a list/tuple display: ``[*views.urlpatterns, path(...)]``."""
@@ -82,6 +88,7 @@ Chain = tuple[str, ...]
 (``library.models.Book``) unless it is a local name of the function (``qs``, ``self``)."""
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Site:
     """A place in a function body that calls (``kind="call"``, ``chain`` ends with ``()``) or
@@ -95,6 +102,7 @@ class Site:
     conditional: bool = False
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class BodySummary:
     """What cross-module analyses need from a function body without keeping its AST
@@ -108,6 +116,7 @@ class BodySummary:
     generator: bool = False  # contains yield: calling it runs nothing
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class DecoratorShape:
     """What a decorator defined in the project does to the function it decorates (its body, read).
@@ -123,6 +132,7 @@ class DecoratorShape:
     calls_wrapped: bool = False
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class FunctionInfo:
     name: str
@@ -136,6 +146,7 @@ class FunctionInfo:
     decorator_shape: DecoratorShape | None = None  # set when the body reads as a decorator
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class ClassInfo:
     name: str
@@ -787,11 +798,6 @@ def decorator_shape(
     if not returns or any(r is None for r in returns):
         return None
     params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
-    aware = any(
-        (isinstance(n, ast.Name) and n.id in _COROUTINE_AWARE)
-        or (isinstance(n, ast.Attribute) and n.attr in _COROUTINE_AWARE)
-        for n in ast.walk(node)
-    )
     kinds: set[str] = set()
     calls_wrapped = True
     factory: DecoratorShape | None = None
@@ -823,6 +829,12 @@ def decorator_shape(
         return DecoratorShape(factory.wrapper, factory.levels + 1, factory.calls_wrapped)
     if not kinds:
         return None
+    # Only now (nearly every function has already returned above): walk for coroutine helpers.
+    aware = any(
+        (isinstance(n, ast.Name) and n.id in _COROUTINE_AWARE)
+        or (isinstance(n, ast.Attribute) and n.attr in _COROUTINE_AWARE)
+        for n in ast.walk(node)
+    )
     if aware or {"sync", "async"} <= kinds:
         return DecoratorShape("adaptive", 1, calls_wrapped)
     if len(kinds) != 1:
