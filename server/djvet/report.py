@@ -297,7 +297,7 @@ def print_text(
                 summary += f", {fixable_count - safe} more with --unsafe-fixes"
             summary += ")"
         console.print(
-            f"{summary}. Django {report.django_version} ({report.django_version_source})."
+            f"{summary}. Django {report.django_version} ({escape(report.django_version_source)})."
         )
     elif not fixed:
         console.print(f"All checks passed (Django {report.django_version}).")

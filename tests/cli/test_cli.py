@@ -260,3 +260,11 @@ def test_parallel_run_matches_serial(project):
 def test_python_dash_m_and_version(project):
     result = djvet("--version", cwd=project)
     assert result.returncode == 0 and __version__ in result.stdout
+
+
+def test_text_summary_names_the_version_source_verbatim(project):
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["Django>=4.2,<4.3"]\n'
+    )
+    result = djvet("check", cwd=project)
+    assert "Django 4.2 (pyproject.toml [project] dependencies)" in result.stdout
