@@ -266,5 +266,5 @@ def test_text_summary_names_the_version_source_verbatim(project):
     (project / "pyproject.toml").write_text(
         '[project]\nname = "x"\ndependencies = ["Django>=4.2,<4.3"]\n'
     )
-    result = djvet("check", cwd=project)
+    result = djvet("check", cwd=project, env={"VIRTUAL_ENV": ""})  # no installed Django to find
     assert "Django 4.2 (pyproject.toml [project] dependencies)" in result.stdout
