@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from ..core.python.async_orm import async_orm_report
-from ..core.rule import CheckContext, Invalid, Rule, Valid
-from ..core.types import Finding, Severity, SourceKind
+from ..core.rule import Invalid, Valid
+from ..core.types import Severity, SourceKind
+from ._async_orm_rule import AsyncOrmRule
 
 # The models every DJV30x example runs against (``app/models.py``).
 EXAMPLE_MODELS = """
@@ -40,7 +38,7 @@ class Tag(models.Model):
 EXAMPLE_FILES = {"app/models.py": EXAMPLE_MODELS}
 
 
-class SyncQuerysetCallInAsync(Rule):
+class SyncQuerysetCallInAsync(AsyncOrmRule):
     """
     ## What it does
     Flags calls that run a database query synchronously inside an `async def`: QuerySet and
@@ -164,18 +162,3 @@ class SyncQuerysetCallInAsync(Rule):
             files=EXAMPLE_FILES,
         ),
     )
-
-    def gate(self, ctx: CheckContext) -> bool:
-        return "async" in ctx.text
-
-    def check(self, ctx: CheckContext) -> Iterator[Finding]:
-        for issue in async_orm_report(ctx).by_code(self.code):
-            yield self.finding(
-                ctx,
-                issue.span,
-                issue.message,
-                fix=issue.fix,
-                severity=issue.severity,
-                related=issue.related,
-                url=issue.url,
-            )

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from ..core.python.async_orm import async_orm_report
-from ..core.rule import CheckContext, Invalid, Rule, Valid
-from ..core.types import Finding, Severity, SourceKind
+from ..core.rule import Invalid, Valid
+from ..core.types import Severity, SourceKind
+from ._async_orm_rule import AsyncOrmRule
 from .djv301_sync_queryset_call_in_async import EXAMPLE_FILES
 
 _HEAD = "from .models import Author, Book\n\n"
 
 
-class LazyRelationInAsync(Rule):
+class LazyRelationInAsync(AsyncOrmRule):
     """
     ## What it does
     Flags attribute accesses in an `async def` that make Django load something with a query:
@@ -129,18 +127,3 @@ class LazyRelationInAsync(Rule):
             files=EXAMPLE_FILES,
         ),
     )
-
-    def gate(self, ctx: CheckContext) -> bool:
-        return "async" in ctx.text
-
-    def check(self, ctx: CheckContext) -> Iterator[Finding]:
-        for issue in async_orm_report(ctx).by_code(self.code):
-            yield self.finding(
-                ctx,
-                issue.span,
-                issue.message,
-                fix=issue.fix,
-                severity=issue.severity,
-                related=issue.related,
-                url=issue.url,
-            )

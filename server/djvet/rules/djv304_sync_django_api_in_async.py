@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from ..core.python.async_orm import async_orm_report
-from ..core.rule import CheckContext, Invalid, Rule, Valid
-from ..core.types import Finding, Severity, SourceKind
+from ..core.rule import Invalid, Valid
+from ..core.types import Severity, SourceKind
+from ._async_orm_rule import AsyncOrmRule
 from .djv301_sync_queryset_call_in_async import EXAMPLE_FILES
 
 
-class SyncDjangoApiInAsync(Rule):
+class SyncDjangoApiInAsync(AsyncOrmRule):
     """
     ## What it does
     Flags sync Django APIs that query the database when called inside an `async def`:
@@ -137,18 +135,3 @@ class SyncDjangoApiInAsync(Rule):
             files=EXAMPLE_FILES,
         ),
     )
-
-    def gate(self, ctx: CheckContext) -> bool:
-        return "async" in ctx.text
-
-    def check(self, ctx: CheckContext) -> Iterator[Finding]:
-        for issue in async_orm_report(ctx).by_code(self.code):
-            yield self.finding(
-                ctx,
-                issue.span,
-                issue.message,
-                fix=issue.fix,
-                severity=issue.severity,
-                related=issue.related,
-                url=issue.url,
-            )
