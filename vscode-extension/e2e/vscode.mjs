@@ -502,6 +502,15 @@ async function main() {
         undefined,
         { timeout: 0, polling: 200 },
       );
+      // The panel's filter box can still hold the text typed into the Problems filter earlier
+      // (VS Code keeps one filter widget per panel); clear it so the channel's lines show.
+      const filters = page.locator(".part.panel .viewpane-filter input, .part.panel input[placeholder^='Filter']");
+      for (let index = 0; index < (await filters.count()); index++) {
+        const input = filters.nth(index);
+        if (await input.isVisible()) {
+          await input.fill("");
+        }
+      }
       await page.locator(".part.panel .monaco-editor .view-lines").filter({ hasText: "[info]" }).first().waitFor({ state: "visible", timeout: 0 });
       // Restart: the channel's log file (what the panel shows) records a new start that came up.
       for (;;) {
