@@ -21,10 +21,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import __version__
 from .cache import CacheData, ResultCache, file_stamp
 from .core.config import find_project_root, resolve_settings
-from .core.facts import known_versions
 from .core.python import jedi_facade
 from .core.registry import all_rules, get_rule, rule_codes
 from .core.types import CheckResult
+from .docs import versions_label
 from .report import Report, print_text, render_diff, render_github, render_json, render_sarif
 from .runner import build_index, collect_jobs, flatten, run_jobs
 
@@ -240,20 +240,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if report.findings() else EXIT_CLEAN
 
 
-def _versions_label(specifier: str) -> str:
-    from packaging.specifiers import SpecifierSet
-
-    spec = SpecifierSet(specifier)
-    matching = [v for v in known_versions() if spec.contains(v)]
-    if not matching:
-        return specifier
-    if len(matching) == len(known_versions()):
-        return f"{matching[0]}+"
-    if matching[-1] == known_versions()[-1]:
-        return f"{matching[0]}+"
-    return f"{matching[0]}–{matching[-1]}"
-
-
 def cmd_rules(args: argparse.Namespace) -> int:
     rules = all_rules()
     if args.format == "json":
@@ -286,7 +272,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         table.add_row(
             rule.code,
             rule.name,
-            _versions_label(rule.django),
+            versions_label(rule.django),
             "yes" if rule.fixable else "",
             rule.summary,
         )
@@ -299,7 +285,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if rule is None:
         print(f"djvet: unknown rule {args.code!r}; `djvet rules` lists them", file=sys.stderr)
         return EXIT_USAGE
-    header = f"# {rule.code} {rule.name}\n\n{rule.summary}. Django {_versions_label(rule.django)}."
+    header = f"# {rule.code} {rule.name}\n\n{rule.summary}. Django {versions_label(rule.django)}."
     header += f" Fix: {'available' if rule.fixable else 'none'}.\n\n"
     text = header + rule.docs() + "\n"
     if sys.stdout.isatty():

@@ -651,7 +651,7 @@ def test_needs_async(body: str, needs: bool) -> None:
 def test_class_layout(text: str, indent: str, unit: str, at_eof: bool) -> None:
     source = parse_python(text)
     node = next(n for n in ast.walk(source.tree) if isinstance(n, ast.ClassDef))
-    layout = class_layout(source, node, text)
+    layout = class_layout(source, node)
     assert layout is not None
     assert (layout.indent, layout.unit, layout.at_eof) == (indent, unit, at_eof)
 
@@ -661,4 +661,4 @@ def test_one_line_class_has_no_layout() -> None:
     source = parse_python(text)
     node = source.tree.body[0]
     assert isinstance(node, ast.ClassDef)
-    assert class_layout(source, node, text) is None
+    assert class_layout(source, node) is None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .config import Settings
 from .django.template_engines import is_jinja2_template
@@ -124,17 +124,7 @@ def check(
             continue
         override = settings.severity.get(finding.code)
         if override is not None and override != finding.severity:
-            finding = Finding(
-                finding.code,
-                finding.name,
-                finding.message,
-                override,
-                finding.span,
-                finding.url,
-                finding.fix,
-                finding.related,
-                finding.tags,
-            )
+            finding = replace(finding, severity=override)
         kept.append(finding)
     kept.sort(key=lambda f: (f.span.line, f.span.column, f.code))
     notes: tuple[str, ...] = ()

@@ -460,7 +460,7 @@ def _all_async(
             (handler.name, f"return await {s2a}(super().{handler.name})(request, *args, **kwargs)")
         )
     if overrides:
-        layout = class_layout(ctx.python, node, ctx.text)
+        layout = class_layout(ctx.python, node)
         if layout is None:
             return None
         if needs_import and s2a == "sync_to_async":

@@ -50,7 +50,7 @@ from ..python.facts import (
     extract_module,
 )
 from ..python.parse import PythonSource
-from ..text import apply_edits, dominant_newline
+from ..text import apply_edits
 from ..types import Edit, Span
 
 if TYPE_CHECKING:
@@ -1137,9 +1137,7 @@ class ClassLayout:
     at_eof: bool  # the class ends the file without a trailing newline
 
 
-def class_layout(
-    source: PythonSource, node: ast.ClassDef, original_text: str
-) -> ClassLayout | None:
+def class_layout(source: PythonSource, node: ast.ClassDef) -> ClassLayout | None:
     """The body indentation and the insertion point after the last statement, when regular."""
     if not node.body:
         return None
@@ -1156,7 +1154,7 @@ def class_layout(
         return None
     unit = body_indent[len(class_indent) :]
     last_line = (node.body[-1].end_lineno or node.body[-1].lineno) - 1
-    newline = dominant_newline(original_text) if "\r" in original_text else "\n"
+    newline = source.newline
     if last_line + 1 >= source.lines.line_count:
         end = len(source.lines.line_text(last_line))
         return ClassLayout(body_indent, unit, Span(last_line, end, last_line, end), newline, True)
