@@ -105,3 +105,32 @@ def test_parses_cache_agrees_with_parsing() -> None:
     samples = ["x = 1\n", "def f(:\n", "if True:\n    class A:\n        pass\n", "print(1\n"]
     for text in samples * 2:
         assert parses(text) is _parses(text)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "@login_required\nasync def view(request):\n    x = len(\n    return 1\n",
+        "@login_required\nasync def view(request\n    return 1\n",
+        "@method_decorator(\nasync def view(request):\n    return 1\n",  # broken decorator
+    ],
+)
+def test_broken_top_level_function_keeps_its_shape(broken: str) -> None:
+    text = "from django.contrib.auth.decorators import login_required\n\n\n" + broken
+    text += "\n\ndef after():\n    return 2\n"
+    source = parse_python(text, "m.py")
+    assert source.recovered
+    info = extract_module(source, "pkg.m", "/p/pkg/m.py", "d")
+    assert set(info.functions) == {"view", "after"}
+    view = info.functions["view"]
+    assert view.is_async and not view.calls  # its body is unknown until it parses again
+    if broken.startswith("@login_required"):
+        assert [getattr(d, "name", None) for d in view.decorators] == [
+            "django.contrib.auth.decorators.login_required"
+        ]
+
+
+def test_a_top_level_statement_that_is_not_a_function_gets_no_stub() -> None:
+    source = parse_python("x = [\n\ndef after():\n    return 2\n", "m.py")
+    info = extract_module(source, "pkg.m", "/p/pkg/m.py", "d")
+    assert set(info.functions) == {"after"} and not info.assignments

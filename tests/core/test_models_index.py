@@ -186,7 +186,10 @@ def test_token_changes_with_model_files_only() -> None:
     project.update_text("/p/library/views.py", "x = 2\n")
     assert model_index(project).token == before  # a view edit keeps cached analyses valid
     project.update_text("/p/catalog/models.py", CATALOG + "\n# edited\n")
+    assert model_index(project).token == before  # a comment changes no model
+    project.update_text("/p/catalog/models.py", CATALOG + "\n\nclass Extra(models.Model):\n    pass\n")
     assert model_index(project).token != before
+    assert "catalog.models.Extra" in model_index(project).models
 
 
 def test_model_index_is_cached_per_generation() -> None:
@@ -195,8 +198,18 @@ def test_model_index_is_cached_per_generation() -> None:
     assert model_index(project) is first
     project.update_text("/p/library/views.py", "y = 1\n")
     rebuilt = model_index(project)
-    assert rebuilt is not first
+    assert rebuilt is not first  # a new module-level name: the interface changed
     assert set(rebuilt.models) == set(first.models)
+
+
+def test_model_index_survives_edits_inside_function_bodies() -> None:
+    views = "def helper(request):\n    return 1\n"
+    project = in_memory_project({"library/models.py": LIBRARY, "library/views.py": views}, "/p")
+    first = model_index(project)
+    project.update_text("/p/library/views.py", views.replace("return 1", "x = 2\n    return x"))
+    assert model_index(project) is first  # typing inside a function rebuilds no whole-index view
+    project.update_text("/p/library/views.py", views + "\n\ndef other():\n    pass\n")
+    assert model_index(project) is not first  # a new function is part of the interface
 
 
 def test_app_label() -> None:

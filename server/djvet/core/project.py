@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .config import DEFAULT_EXCLUDES
-from .python.facts import ClassInfo, FunctionInfo, ModuleInfo, extract_module
+from .python.facts import ClassInfo, FunctionInfo, ModuleInfo, extract_module, module_interface
 from .python.parse import parse_python
 from .sources import classify
 from .types import SourceKind
@@ -166,10 +166,18 @@ class ProjectIndex:
         self.modules: dict[str, ModuleInfo] = {}  # by absolute path
         self._by_name: dict[str, list[str]] = {}  # dotted suffix -> paths
         self.templates: set[str] = set()
-        self.generation = 0
+        self.generation = 0  # bumped by every change of any file's content
+        # Bumped only when what other files can see changes (a module's interface, the set of
+        # files, a template's text): the whole-index views in ``derived`` key on it, so typing
+        # inside a function does not rebuild the project's model and URL tables.
+        self.interface_generation = 0
+        self.body_generation = 0  # ... or what a function of any module calls or does
+        self._interfaces: dict[str, tuple[str, str]] = {}  # path -> module_interface(), on demand
+        self.template_generation = 0  # bumped when a template's text changes
+        self._template_digests: dict[str, str] = {}
         self.errors: dict[str, str] = {}
         self.stamps: dict[str, tuple[int, int]] = {}  # path -> (mtime_ns, size) when read from disk
-        self._derived: dict[str, tuple[int, Any]] = {}
+        self._derived: dict[str, tuple[tuple[int, int, int], Any]] = {}
 
     # -- building ----------------------------------------------------------------------------
     def scan(
@@ -210,6 +218,8 @@ class ProjectIndex:
             if progress and (count % 50 == 0 or count == len(python)):
                 progress(count, len(python))
         self.generation += 1
+        self.interface_generation += 1
+        self.body_generation += 1
 
     def fingerprint(self) -> str:
         """A digest of everything cross-file analysis depends on: every module and template path."""
@@ -242,27 +252,44 @@ class ProjectIndex:
         key = self.key(path)
         if not key.endswith(".py"):
             kind = classify(key, None, self.template_dirs)
-            if (
-                kind in (SourceKind.DJANGO_TEMPLATE, SourceKind.JINJA2)
-                and key not in self.templates
-            ):
-                self.templates.add(key)
-                if bump:
-                    self.generation += 1
-                return True
-            return False
+            if kind not in (SourceKind.DJANGO_TEMPLATE, SourceKind.JINJA2):
+                return False
+            digest = digest_text(text)
+            known = key in self.templates
+            if known and self._template_digests.get(key) == digest:
+                return False
+            self.templates.add(key)
+            self._template_digests[key] = digest
+            if bump:
+                self.generation += 1
+                self.template_generation += 1
+                if not known:
+                    self.interface_generation += 1
+            return True
         digest = digest_text(text)
         old = self.modules.get(key)
         if old is not None and old.digest == digest:
             return False
         source = parse_python(text, key)
         info = extract_module(source, module_name(self.root, Path(key)), key, digest)
+        same_shape = same_bodies = False
         if old is not None:
             self._unregister(old)
+            previous = self._interfaces.pop(key, None) if bump else None
+            if bump:
+                previous = previous or module_interface(old)
+                current = module_interface(info)
+                self._interfaces[key] = current
+                same_shape = previous[0] == current[0]
+                same_bodies = previous[1] == current[1]
         self.modules[key] = info
         self._register(info)
         if bump:
             self.generation += 1
+            if not same_shape:
+                self.interface_generation += 1
+            if not same_bodies:
+                self.body_generation += 1
         return True
 
     def key(self, path: str | Path) -> str:
@@ -272,13 +299,22 @@ class ProjectIndex:
 
     def remove(self, path: str, *, bump: bool = True) -> bool:
         key = self.key(path)
-        self.templates.discard(key)
+        self._interfaces.pop(key, None)
+        self._template_digests.pop(key, None)
+        if key in self.templates:
+            self.templates.discard(key)
+            if bump:
+                self.generation += 1
+                self.interface_generation += 1
+            return True
         old = self.modules.pop(key, None)
         if old is None:
             return False
         self._unregister(old)
         if bump:
             self.generation += 1
+            self.interface_generation += 1
+            self.body_generation += 1
         return True
 
     def _suffixes(self, name: str) -> Iterator[str]:
@@ -375,19 +411,37 @@ class ProjectIndex:
             if inner is not None:
                 yield from self.base_names(inner, _seen | {base})
 
-    def derived(self, key: str, build: Callable[[], T]) -> T:
-        """A view computed from the whole index, rebuilt only after the index changed."""
+    def derived(
+        self,
+        key: str,
+        build: Callable[[], T],
+        *,
+        reads_bodies: bool = False,
+        reads_templates: bool = False,
+    ) -> T:
+        """A view computed from the whole index, rebuilt only after what it reads changed.
+
+        ``build`` must read only the modules' shape (``module_interface``), function bodies
+        only when ``reads_bodies`` and template files only when ``reads_templates``: a
+        keystroke inside a function body keeps every other derived view.
+        """
+        stamp = (
+            self.interface_generation,
+            self.body_generation if reads_bodies else 0,
+            self.template_generation if reads_templates else 0,
+        )
         cached = self._derived.get(key)
-        if cached is not None and cached[0] == self.generation:
+        if cached is not None and cached[0] == stamp:
             value: T = cached[1]
             return value
         value = build()
-        self._derived[key] = (self.generation, value)
+        self._derived[key] = (stamp, value)
         return value
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_derived"] = {}  # derived views are cheap to rebuild and may hold unpicklables
+        state["_interfaces"] = {}  # recomputed on demand
         return state
 
 
@@ -400,4 +454,6 @@ def in_memory_project(files: Mapping[str, str], root: str = "/project") -> Proje
     for relative, text in files.items():
         index.update_text(str(index.root / relative), text, bump=False)
     index.generation += 1
+    index.interface_generation += 1
+    index.body_generation += 1
     return index

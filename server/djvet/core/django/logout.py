@@ -26,7 +26,7 @@ from ..project import ProjectIndex
 from ..python.facts import Call, ClassInfo, FunctionInfo, Lit, ModuleInfo, Ref, Seq, Value
 from ..types import Severity
 from .urls import LOGOUT_VIEW, Route, UrlIndex, ViewSpec
-from .views import Handler, ViewAnalysis, analyze_view
+from .views import Handler, ViewAnalysis, ViewResolver
 
 LOGOUT_FUNCTIONS = frozenset({"django.contrib.auth.logout", "django.contrib.auth.alogout"})
 LOGOUT_THEN_LOGIN = "django.contrib.auth.views.logout_then_login"
@@ -321,9 +321,15 @@ def _project_method(
 # ---------------------------------------------------------------------------------------------
 
 
-def classify_route(project: ProjectIndex, route: Route, version: Version) -> LogoutTarget:
-    """How ``route``'s view answers GET (see ``Behaviour``)."""
-    target = classify_view(project, route.view, version)
+def classify_route(
+    project: ProjectIndex, route: Route, version: Version, resolver: ViewResolver | None = None
+) -> LogoutTarget:
+    """How ``route``'s view answers GET (see ``Behaviour``).
+
+    ``resolver``: a ``ViewResolver`` of ``project`` and ``version`` to reuse (its base-class
+    graph is the same for every view of the index; a fresh one is made when None).
+    """
+    target = classify_view(project, route.view, version, resolver)
     if target.behaviour in (Behaviour.UNKNOWN, Behaviour.NOT_LOGOUT):
         return target
     return LogoutTarget(
@@ -336,7 +342,9 @@ def classify_route(project: ProjectIndex, route: Route, version: Version) -> Log
     )
 
 
-def classify_view(project: ProjectIndex, view: ViewSpec, version: Version) -> LogoutTarget:
+def classify_view(
+    project: ProjectIndex, view: ViewSpec, version: Version, resolver: ViewResolver | None = None
+) -> LogoutTarget:
     wrapped = allowed_methods(view.wrappers)
     if wrapped is False:
         return UNKNOWN
@@ -380,7 +388,8 @@ def classify_view(project: ProjectIndex, view: ViewSpec, version: Version) -> Lo
         cls = project.resolve_class(view.target)
         if cls is None:
             return UNKNOWN
-        return _class_view(project, cls, view, version, wrapped)
+        resolver = resolver if resolver is not None else ViewResolver(project, version)
+        return _class_view(project, cls, view, version, wrapped, resolver)
     return UNKNOWN
 
 
@@ -415,8 +424,9 @@ def _class_view(
     view: ViewSpec,
     version: Version,
     wrapped: Methods,
+    resolver: ViewResolver,
 ) -> LogoutTarget:
-    analysis = analyze_view(project, cls, version)
+    analysis = resolver.analyze(cls)
     if analysis is None or not analysis.complete or analysis.http_method_names is None:
         return UNKNOWN
     label = f"{cls.module}.{cls.qualname}"
@@ -482,16 +492,26 @@ def _project_attrs(project: ProjectIndex, analysis: ViewAnalysis) -> set[str]:
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Classifier:
+    """Route classifications of one index state and Django version, and the resolver they share."""
+
+    resolver: ViewResolver
+    targets: dict[int, tuple[Route, LogoutTarget]]
+
+
 def _classified(project: ProjectIndex, route: Route, version: Version) -> LogoutTarget:
     """``classify_route`` memoised per index generation and Django version (links repeat)."""
-    memo: dict[int, tuple[Route, LogoutTarget]] = project.derived(
-        f"djvet.django.logout.{version}", dict
+    memo: _Classifier = project.derived(
+        f"djvet.django.logout.{version}",
+        lambda: _Classifier(ViewResolver(project, version), {}),
+        reads_bodies=True,
     )
-    cached = memo.get(id(route))
+    cached = memo.targets.get(id(route))
     if cached is not None and cached[0] is route:
         return cached[1]
-    target = classify_route(project, route, version)
-    memo[id(route)] = (route, target)
+    target = classify_route(project, route, version, memo.resolver)
+    memo.targets[id(route)] = (route, target)
     return target
 
 
@@ -749,7 +769,7 @@ def _class_get_logout(
     outcomes = {classify_view(project, route.view, version).behaviour for route in routes}
     if outcomes != {Behaviour.LOGS_OUT}:
         return None
-    analysis = analyze_view(project, cls, version)
+    analysis = ViewResolver(project, version).analyze(cls)
     post_logs_out = False
     if analysis is not None:
         post = next((h for h in analysis.handlers if h.name == "post"), None)

@@ -567,7 +567,16 @@ class ModelIndex:
         return self.models.get(qualified)
 
     def class_info(self, qualified: str) -> ClassInfo | None:
-        return self._classes.get(qualified)
+        cls = self._classes.get(qualified)
+        return self._current(cls) if cls is not None else None
+
+    def _current(self, cls: ClassInfo) -> ClassInfo:
+        """``cls`` as the index has it now: this table outlives edits to function bodies
+        (``ProjectIndex.derived``), so the method bodies it hands out are read afresh."""
+        module = self.project.module_at(cls.path)
+        if module is None:
+            return cls
+        return module.classes.get(cls.qualname, cls)
 
     def class_kind(self, qualified: str) -> str:
         return self._class_kind.get(qualified, "")
@@ -595,6 +604,7 @@ class ModelIndex:
             cls = self._classes.get(name)
             if cls is None:
                 continue
+            cls = self._current(cls)
             function = cls.methods.get(method)
             if function is not None:
                 if function.alias_of and function.alias_of in cls.methods:

@@ -302,13 +302,16 @@ def _module_token(module: ModuleInfo | None) -> object:
 
 
 def _knowledge(models: ModelIndex) -> Knowledge:
-    """One Knowledge per ModelIndex, stored on it: a WeakKeyDictionary would never free the
-    index, because the Knowledge value holds the index it is keyed by."""
-    found: Knowledge | None = getattr(models, "_djvet_knowledge", None)
-    if found is None:
-        found = Knowledge(models)
+    """One Knowledge per ModelIndex and state of the project's function bodies, stored on the
+    index: a WeakKeyDictionary would never free the index, because the Knowledge value holds
+    the index it is keyed by. (The ModelIndex outlives edits to function bodies; the
+    Knowledge's judgements of helpers and custom methods read those bodies.)"""
+    bodies = models.project.body_generation
+    found: tuple[int, Knowledge] | None = getattr(models, "_djvet_knowledge", None)
+    if found is None or found[0] != bodies:
+        found = (bodies, Knowledge(models))
         models._djvet_knowledge = found  # type: ignore[attr-defined]
-    return found
+    return found[1]
 
 
 # -- the walker -------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ names resolved through the imports. Nothing here imports or runs the module.
 from __future__ import annotations
 
 import ast
+import hashlib
+import io
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -899,3 +902,76 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
             new_items = added.items if isinstance(added, Seq) else (added,)
             info.assignments[stmt.target.id] = Seq(prev_items + new_items)
     return info
+
+
+# ---------------------------------------------------------------------------------------------
+# The module's interface: what other files' analyses can see of it
+# ---------------------------------------------------------------------------------------------
+
+
+class _PositionFreePickler(pickle.Pickler):
+    """Pickles class and function facts with every position left out (spans, call lines);
+    with ``shape_only``, function bodies (calls, body summary, decorator shape) too.
+
+    Typing inside a function moves positions and changes its body, nothing else; digests that
+    ignore them let the whole-index views (models, URL routes) survive those keystrokes.
+    """
+
+    shape_only = False
+
+    def reducer_override(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is Span:
+            return _no_position, ()
+        if kind is Call:
+            return Call, (obj.func, obj.args, obj.kwargs, 0, None, obj.inner)
+        if kind is Site:
+            return Site, (obj.kind, obj.chain, _NO_SPAN, obj.conditional)
+        if kind is FunctionInfo and self.shape_only:
+            return FunctionInfo, (
+                obj.name,
+                obj.qualname,
+                obj.is_async,
+                obj.decorators,
+                _NO_SPAN,
+                frozenset(),
+                obj.alias_of,
+            )
+        return NotImplemented
+
+
+class _ShapePickler(_PositionFreePickler):
+    shape_only = True
+
+
+_NO_SPAN = Span(0, 0, 0, 0)
+
+
+def _no_position() -> Span:
+    return _NO_SPAN
+
+
+def module_interface(info: ModuleInfo) -> tuple[str, str]:
+    """Digests of what analyses of *other* files read of ``info``: (shape, bodies).
+
+    The shape is the imports, module-level assignments, and the classes and functions without
+    their bodies or positions; the bodies digest adds what each function calls and does.
+    Module-level assignments keep their positions: URL routes point at their ``path()``
+    calls, which the whole-index URL view hands out as locations. Nothing whole-index hands
+    out a class's or function's position: analyses look those up in the index as it is now.
+    """
+    head = io.BytesIO()
+    pickle.Pickler(head, protocol=pickle.HIGHEST_PROTOCOL).dump(
+        (info.path, info.module, info.imports, info.star_imports, info.assignments)
+    )
+    shape = io.BytesIO()
+    _ShapePickler(shape, protocol=pickle.HIGHEST_PROTOCOL).dump((info.classes, info.functions))
+    bodies = io.BytesIO()
+    _PositionFreePickler(bodies, protocol=pickle.HIGHEST_PROTOCOL).dump(
+        (info.classes, info.functions)
+    )
+    first = hashlib.blake2b(head.getbuffer(), digest_size=16)
+    first.update(shape.getbuffer())
+    second = first.copy()
+    second.update(bodies.getbuffer())
+    return first.hexdigest(), second.hexdigest()

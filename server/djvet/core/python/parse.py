@@ -93,6 +93,7 @@ class PythonSource:
 def _top_level_blocks(lines: list[str]) -> list[tuple[int, int]]:
     """(start, end) line ranges of top-level statements, split at unindented lines."""
     starts: list[int] = []
+    decorated = False  # the current block is decorators still waiting for their def/class
     for number, line in enumerate(lines):
         stripped = line.lstrip()
         if not stripped or stripped.startswith("#"):
@@ -100,9 +101,11 @@ def _top_level_blocks(lines: list[str]) -> list[tuple[int, int]]:
         if line[:1] not in (" ", "\t") and not stripped.startswith(
             (")", "]", "}", "else", "elif", "except", "finally", "case")
         ):
-            # Decorators belong to the def/class below them.
-            if starts and lines[starts[-1]].startswith("@"):
+            # Decorators belong to the def/class below them (and only to that one).
+            if decorated:
+                decorated = line.startswith("@")
                 continue
+            decorated = line.startswith("@")
             starts.append(number)
     blocks = []
     for index, start in enumerate(starts):
@@ -249,10 +252,37 @@ def _parse_block(lines: list[str], start: int, end: int, block: str, filename: s
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         line = getattr(exc, "lineno", None) or start + 1
         error = (line - 1, f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}")
-    module = _without_decorators(lines, start, end, filename) or _without_broken_members(
-        lines, start, end, filename
+    module = (
+        _without_decorators(lines, start, end, filename)
+        or _without_broken_members(lines, start, end, filename)
+        or _stub_function(lines, start, end, filename)
     )
     return module, error
+
+
+def _stub_function(lines: list[str], start: int, end: int, filename: str) -> ast.Module | None:
+    """A broken top-level function, kept as a one-line stub with its decorators.
+
+    The function being typed keeps its name, ``async``-ness and decorators (what other code
+    refers to); its body is unknown until it parses again, so it holds nothing to report.
+    """
+    for number in range(start, end):
+        line = lines[number]
+        found = _DEF_LINE.match(line)
+        if found is not None:
+            break
+        if line.strip() and line[:1] not in ("@", " ", "\t", ")", "#"):
+            return None  # not a (decorated) function
+    else:
+        return None
+    is_async = "async " if found.group(1) else ""
+    stub = f"{is_async}def {found.group(2)}(*args, **kwargs): ..."
+    for first in (start, number):  # with its decorators if they parse, else without
+        try:
+            return _parse_quiet("\n" * first + "\n".join([*lines[first:number], stub]), filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return None
 
 
 def _parse_python(text: str, filename: str) -> PythonSource:
