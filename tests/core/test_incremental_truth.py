@@ -278,3 +278,66 @@ def test_helper_body_edit_two_modules_away_reaches_the_async_view(project: Proje
     )
     after = project.assert_matches_fresh()
     assert any("count_books" in f for f in after["shop/views.py"])
+
+
+BASE = """from django.http import JsonResponse
+from django.views import View
+
+from .models import Book
+
+TITLE = "shelf"
+
+
+async def shelf(request):
+    books = [b async for b in Book.objects.all()]
+    return JsonResponse({"n": len(books)})
+
+
+class Page(View):
+    model = Book
+
+    def get(self, request):
+        return JsonResponse({})
+"""
+
+
+@pytest.mark.parametrize(
+    ("edited", "expected"),
+    [
+        (BASE.replace("async def shelf", "\n\nasync def shelf"), (False, False)),  # lines move
+        (
+            BASE.replace(
+                "        return JsonResponse({})", "        # note\n        return JsonResponse({})"
+            ),
+            (False, False),
+        ),
+        (
+            BASE.replace(
+                "        return JsonResponse({})", "        x = 1\n        return JsonResponse({})"
+            ),
+            (False, True),
+        ),
+        (BASE.replace("Book.objects.all()", "Book.objects.filter(x=1)"), (False, True)),
+        (BASE.replace("async def shelf", "def shelf"), (True, True)),
+        (BASE.replace("    model = Book", "    model = None"), (True, True)),
+        (BASE.replace("class Page(View):", "@csrf_exempt\nclass Page(View):"), (True, True)),
+        (BASE + "\n\ndef helper():\n    pass\n", (True, True)),
+        (
+            BASE.replace("from .models import Book", "from .models import Book, Author"),
+            (True, True),
+        ),
+        (BASE.replace('TITLE = "shelf"', 'TITLE = "shelves"'), (True, True)),
+        (BASE.replace("    def get(self, request):", "    def post(self, request):"), (True, True)),
+    ],
+)
+def test_interface_changes(edited: str, expected: tuple[bool, bool]) -> None:
+    from djvet.core.python.facts import extract_module, interface_changes
+    from djvet.core.python.parse import parse_python
+
+    def info(text: str):  # type: ignore[no-untyped-def]
+        return extract_module(
+            parse_python(text, "<document>"), "shop.views", "/p/shop/views.py", "d"
+        )
+
+    assert interface_changes(info(BASE), info(BASE)) == (False, False)
+    assert interface_changes(info(BASE), info(edited)) == expected

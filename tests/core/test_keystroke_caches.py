@@ -1,13 +1,14 @@
 """The per-keystroke caches give exactly what a fresh computation gives.
 
 Caches under test: ``facts._Extractor.async_calls`` (an ``async def``'s called names by its
-text), ``parse._last_blocks`` (the blocks of a broken file), ``edits.parses`` (fix
+text), ``parse._FILE_BLOCKS`` (the top-level blocks of files parsed again), ``edits.parses`` (fix
 validation by text) and DJV102's text prefilter of functions.
 """
 
 from __future__ import annotations
 
 import ast
+import random
 from pathlib import Path
 
 import django
@@ -73,12 +74,15 @@ def test_async_calls_of_a_stub_are_not_reused_for_the_real_function() -> None:
         assert real.classes["V"].methods["get"].calls == frozenset({"f"})
 
 
-def _dump(text: str, *, reuse_blocks: bool) -> tuple[str, tuple[tuple[int, str], ...]]:
+def _dump(
+    text: str, *, reuse_blocks: bool, recovered: bool | None = True
+) -> tuple[str, tuple[tuple[int, str], ...]]:
     parse_module._last_parse = None  # no reuse of the whole previous result
     if not reuse_blocks:
-        parse_module._last_blocks = {}
+        parse_module._FILE_BLOCKS.clear()
     source = parse_python(text, "views.py")
-    assert source.recovered
+    if recovered is not None:
+        assert source.recovered is recovered
     return ast.dump(source.tree, include_attributes=True), tuple(source.syntax_errors)
 
 
@@ -134,3 +138,57 @@ def test_a_top_level_statement_that_is_not_a_function_gets_no_stub() -> None:
     source = parse_python("x = [\n\ndef after():\n    return 2\n", "m.py")
     info = extract_module(source, "pkg.m", "/p/pkg/m.py", "d")
     assert set(info.functions) == {"after"} and not info.assignments
+
+
+STATEMENTS = ["x = (1, [2", "qs = Book.objects.filter(", 'return """doc', "if a:", "@deco", '"""']
+
+
+def _typing_steps(text: str, rng: random.Random, count: int) -> list[str]:
+    """Texts an editor sends while someone types into ``text``: keys, newlines, pastes, cuts."""
+    steps = []
+    for _ in range(count):
+        lines = text.split("\n")
+        line = rng.randrange(len(lines))
+        choice = rng.random()
+        if choice < 0.6:  # type a statement one key at a time
+            indent = lines[line][: len(lines[line]) - len(lines[line].lstrip())]
+            statement = rng.choice(STATEMENTS)
+            rest = lines[line][len(indent) :]
+            for end in range(1, len(statement) + 1):
+                lines[line] = indent + statement[:end] + rest
+                steps.append("\n".join(lines))
+        elif choice < 0.8:  # a newline (every block below moves)
+            lines.insert(line, "")
+            steps.append("\n".join(lines))
+        elif choice < 0.9:  # cut a few lines
+            del lines[line : line + rng.randint(1, 6)]
+            steps.append("\n".join(lines))
+        else:  # paste a function
+            lines[line:line] = ["", "async def pasted(request):", "    return await f()", ""]
+            steps.append("\n".join(lines))
+        text = steps[-1]
+    return steps
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_block_by_block_parse_equals_the_whole_file_parse(seed: int) -> None:
+    rng = random.Random(seed)
+    texts = [t for t in _django_sources(40) if t.count("\n") > 250]
+    text = texts[seed % len(texts)]
+    parse_module._FILE_BLOCKS.clear()
+    _dump(text, reuse_blocks=True, recovered=False)
+    for step in _typing_steps(text, rng, 8):
+        incremental = _dump(step, reuse_blocks=True, recovered=None)
+        assert incremental == _dump(step, reuse_blocks=False, recovered=None)
+
+
+def test_a_string_cut_by_the_block_split_is_still_one_valid_file() -> None:
+    text = (
+        "X = 1\n" * 300 + 'DOC = """\ndef looks_like_code():\n"""\n\n\ndef f():\n    return DOC\n'
+    )
+    parse_module._FILE_BLOCKS.clear()
+    _dump(text, reuse_blocks=True, recovered=False)
+    again = text.replace("X = 1", "X = 2", 1)
+    assert _dump(again, reuse_blocks=True, recovered=False) == _dump(
+        again, reuse_blocks=False, recovered=False
+    )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .config import DEFAULT_EXCLUDES
-from .python.facts import ClassInfo, FunctionInfo, ModuleInfo, extract_module, module_interface
+from .python.facts import ClassInfo, FunctionInfo, ModuleInfo, extract_module, interface_changes
 from .python.parse import parse_python
 from .sources import classify
 from .types import SourceKind
@@ -172,7 +172,6 @@ class ProjectIndex:
         # inside a function does not rebuild the project's model and URL tables.
         self.interface_generation = 0
         self.body_generation = 0  # ... or what a function of any module calls or does
-        self._interfaces: dict[str, tuple[str, str]] = {}  # path -> module_interface(), on demand
         self.template_generation = 0  # bumped when a template's text changes
         self._template_digests: dict[str, str] = {}
         self.errors: dict[str, str] = {}
@@ -272,23 +271,18 @@ class ProjectIndex:
             return False
         source = parse_python(text, key)
         info = extract_module(source, module_name(self.root, Path(key)), key, digest)
-        same_shape = same_bodies = False
+        shape_changed = bodies_changed = True
         if old is not None:
             self._unregister(old)
-            previous = self._interfaces.pop(key, None) if bump else None
             if bump:
-                previous = previous or module_interface(old)
-                current = module_interface(info)
-                self._interfaces[key] = current
-                same_shape = previous[0] == current[0]
-                same_bodies = previous[1] == current[1]
+                shape_changed, bodies_changed = interface_changes(old, info)
         self.modules[key] = info
         self._register(info)
         if bump:
             self.generation += 1
-            if not same_shape:
+            if shape_changed:
                 self.interface_generation += 1
-            if not same_bodies:
+            if bodies_changed:
                 self.body_generation += 1
         return True
 
@@ -299,7 +293,6 @@ class ProjectIndex:
 
     def remove(self, path: str, *, bump: bool = True) -> bool:
         key = self.key(path)
-        self._interfaces.pop(key, None)
         self._template_digests.pop(key, None)
         if key in self.templates:
             self.templates.discard(key)
@@ -421,7 +414,7 @@ class ProjectIndex:
     ) -> T:
         """A view computed from the whole index, rebuilt only after what it reads changed.
 
-        ``build`` must read only the modules' shape (``module_interface``), function bodies
+        ``build`` must read only the modules' shape (``interface_changes``), function bodies
         only when ``reads_bodies`` and template files only when ``reads_templates``: a
         keystroke inside a function body keeps every other derived view.
         """
@@ -441,7 +434,6 @@ class ProjectIndex:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_derived"] = {}  # derived views are cheap to rebuild and may hold unpicklables
-        state["_interfaces"] = {}  # recomputed on demand
         return state
 
 

@@ -56,9 +56,31 @@ class LineIndex:
 
     __slots__ = ("_starts", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, starts: list[int] | None = None) -> None:
         self.text = text
-        self._starts = line_starts(text)
+        self._starts = starts if starts is not None else line_starts(text)
+        _remember(self)
+
+    def edited(self, start: int, end: int, inserted: str, text: str) -> LineIndex:
+        """The line table of ``text``: this index's text with ``[start, end)`` replaced by
+        ``inserted``. Linear in the lines after the edit with no regex pass over the whole text
+        (a keystroke in a 2,000-line buffer: ~0.1 ms instead of ~1 ms)."""
+        starts = self._starts
+        # A "\r" just before the edit and a "\n" just after it may join (or split) a "\r\n":
+        # widen to whole lines around the edit and re-scan that stretch.
+        first = max(bisect_right(starts, start) - 2, 0)
+        last = bisect_right(starts, end) + 1  # starts[last:] are unaffected (shifted)
+        low = starts[first]
+        old_high = starts[last] if last < len(starts) else len(self.text)
+        delta = len(inserted) - (end - start)
+        high = old_high + delta
+        middle = [low + offset for offset in line_starts(text[low:high])[1:]]
+        if last < len(starts):
+            middle = [m for m in middle if m < high]
+            tail = [s + delta for s in starts[last:]] if delta else starts[last:]
+        else:
+            tail = []
+        return LineIndex(text, [*starts[: first + 1], *middle, *tail])
 
     @property
     def line_count(self) -> int:
@@ -127,3 +149,24 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
         cursor = end
     out.append(text[cursor:])
     return "".join(out)
+
+
+# The line tables of the last few texts, by identity: the language server builds one for each
+# new buffer version, and the parse, the suppression scan and the conversion of findings ask
+# for the same text again.
+_RECENT: list[LineIndex] = []
+
+
+def _remember(index: LineIndex) -> None:
+    if len(index.text) < 10_000:
+        return  # cheap to rebuild; keeps the list to the texts that matter
+    _RECENT.insert(0, index)
+    del _RECENT[4:]
+
+
+def line_index(text: str) -> LineIndex:
+    """A line table of ``text``, shared with whoever built one for this very string lately."""
+    for index in _RECENT:
+        if index.text is text:
+            return index
+    return LineIndex(text)

@@ -152,9 +152,10 @@ def apply_content_changes(
             start = mapper.offset(change.range.start)
             end = max(start, mapper.offset(change.range.end))
             text = text[:start] + change.text + text[end:]
+            lines = lines.edited(start, end, change.text, text)
         else:
             text = change.text
-        lines = LineIndex(text)
+            lines = LineIndex(text)
     return text, lines
 
 

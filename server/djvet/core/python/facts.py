@@ -8,12 +8,9 @@ names resolved through the imports. Nothing here imports or runs the module.
 from __future__ import annotations
 
 import ast
-import hashlib
-import io
-import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..types import Span, fast_pickle
 from .parse import PythonSource
@@ -860,6 +857,34 @@ def _walk_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _walk_statements(stmt.finalbody)
 
 
+# What a top-level def/class statement was summarised as, by the statement's identity: a file
+# parsed again reuses the statement nodes of the blocks that did not change (``parse``), so
+# re-indexing a buffer after a keystroke summarises only the statement being edited. Valid
+# while the statement node is alive (it is held here) and the module context is the same.
+_STATEMENTS: dict[int, tuple[ast.stmt, tuple[object, ...], Any]] = {}
+_STATEMENTS_MAX = 20_000
+_S = TypeVar("_S", bound=ast.stmt)
+_R = TypeVar("_R")
+
+
+def _memoised(stmt: _S, context: tuple[object, ...], build: Callable[[_S], _R]) -> _R:
+    found = _STATEMENTS.get(id(stmt))
+    if found is not None and found[0] is stmt and found[1] == context:
+        result: _R = found[2]
+        return result
+    value = build(stmt)
+    if len(_STATEMENTS) >= _STATEMENTS_MAX:
+        _STATEMENTS.clear()
+    _STATEMENTS[id(stmt)] = (stmt, context, value)
+    return value
+
+
+def _class_infos(ex: _Extractor, stmt: ast.ClassDef) -> dict[str, ClassInfo]:
+    out: dict[str, ClassInfo] = {}
+    ex.klass(stmt, "", out)
+    return out
+
+
 def extract_module(source: PythonSource, module: str, path: str, digest: str) -> ModuleInfo:
     """Summarise one parsed module for the project index."""
     is_package = path.endswith("__init__.py")
@@ -878,11 +903,20 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
     info.syntax_error = source.recovered
     info.mentions_django = "django" in source.text
     info.has_async = "async " in source.text
+    context = (
+        module,
+        path,
+        source.recovered,
+        source.bom,
+        tuple(ex.imports.items()),
+        tuple(ex.star_imports),
+        frozenset(ex.local_names),
+    )
     for stmt in _walk_statements(tree.body):
         if isinstance(stmt, ast.ClassDef):
-            ex.klass(stmt, "", info.classes)
+            info.classes.update(_memoised(stmt, context, lambda s: _class_infos(ex, s)))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            info.functions[stmt.name] = ex.function(stmt, "")
+            info.functions[stmt.name] = _memoised(stmt, context, lambda s: ex.function(s, ""))
         elif isinstance(stmt, ast.Assign):
             value = ex.value(stmt.value)
             for target in stmt.targets:
@@ -909,69 +943,136 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
 # ---------------------------------------------------------------------------------------------
 
 
-class _PositionFreePickler(pickle.Pickler):
-    """Pickles class and function facts with every position left out (spans, call lines);
-    with ``shape_only``, function bodies (calls, body summary, decorator shape) too.
-
-    Typing inside a function moves positions and changes its body, nothing else; digests that
-    ignore them let the whole-index views (models, URL routes) survive those keystrokes.
-    """
-
-    shape_only = False
-
-    def reducer_override(self, obj: Any) -> Any:
-        kind = type(obj)
-        if kind is Span:
-            return _no_position, ()
-        if kind is Call:
-            return Call, (obj.func, obj.args, obj.kwargs, 0, None, obj.inner)
-        if kind is Site:
-            return Site, (obj.kind, obj.chain, _NO_SPAN, obj.conditional)
-        if kind is FunctionInfo and self.shape_only:
-            return FunctionInfo, (
-                obj.name,
-                obj.qualname,
-                obj.is_async,
-                obj.decorators,
-                _NO_SPAN,
-                frozenset(),
-                obj.alias_of,
-            )
-        return NotImplemented
-
-
-class _ShapePickler(_PositionFreePickler):
-    shape_only = True
-
-
-_NO_SPAN = Span(0, 0, 0, 0)
-
-
-def _no_position() -> Span:
-    return _NO_SPAN
-
-
-def module_interface(info: ModuleInfo) -> tuple[str, str]:
-    """Digests of what analyses of *other* files read of ``info``: (shape, bodies).
+def interface_changes(old: ModuleInfo, new: ModuleInfo) -> tuple[bool, bool]:
+    """What changed between two summaries of a module that analyses of *other* files read:
+    (its shape, its function bodies).
 
     The shape is the imports, module-level assignments, and the classes and functions without
-    their bodies or positions; the bodies digest adds what each function calls and does.
-    Module-level assignments keep their positions: URL routes point at their ``path()``
-    calls, which the whole-index URL view hands out as locations. Nothing whole-index hands
+    their bodies or positions; the bodies are what each function calls and does. Typing
+    inside a function moves positions and changes its body, nothing else, so the whole-index
+    views (models, URL routes) that read only shapes survive those keystrokes. Module-level
+    assignments are compared with their positions: URL routes point at their ``path()``
+    calls, and the whole-index URL view hands them out as locations. Nothing whole-index hands
     out a class's or function's position: analyses look those up in the index as it is now.
+    Summaries reused from an earlier keystroke are the same objects, so unchanged statements
+    cost an identity test.
     """
-    head = io.BytesIO()
-    pickle.Pickler(head, protocol=pickle.HIGHEST_PROTOCOL).dump(
-        (info.path, info.module, info.imports, info.star_imports, info.assignments)
+    if (
+        old.path != new.path
+        or old.module != new.module
+        or old.imports != new.imports
+        or old.star_imports != new.star_imports
+        or old.assignments != new.assignments
+        or list(old.classes) != list(new.classes)
+        or list(old.functions) != list(new.functions)
+    ):
+        return True, True
+    bodies = False
+    for name, cls in new.classes.items():
+        before = old.classes[name]
+        if cls is before:
+            continue
+        shape, body = _class_changes(before, cls)
+        if shape:
+            return True, True
+        bodies = bodies or body
+    for name, function in new.functions.items():
+        before_function = old.functions[name]
+        if function is before_function:
+            continue
+        shape, body = _function_changes(before_function, function)
+        if shape:
+            return True, True
+        bodies = bodies or body
+    return False, bodies
+
+
+def _class_changes(a: ClassInfo, b: ClassInfo) -> tuple[bool, bool]:
+    if (
+        a.name != b.name
+        or a.qualname != b.qualname
+        or a.module != b.module
+        or a.path != b.path
+        or a.bases != b.bases
+        or a.nested != b.nested
+        or list(a.methods) != list(b.methods)
+        or list(a.attrs) != list(b.attrs)
+        or list(a.meta) != list(b.meta)
+        or not _same_values(a.decorators, b.decorators)
+        or not _same_values(a.base_values, b.base_values)
+        or not _same_values(tuple(a.attrs.values()), tuple(b.attrs.values()))
+        or not _same_values(tuple(a.meta.values()), tuple(b.meta.values()))
+    ):
+        return True, True
+    bodies = False
+    for name, method in b.methods.items():
+        before = a.methods[name]
+        if method is before:
+            continue
+        shape, body = _function_changes(before, method)
+        if shape:
+            return True, True
+        bodies = bodies or body
+    return False, bodies
+
+
+def _function_changes(a: FunctionInfo, b: FunctionInfo) -> tuple[bool, bool]:
+    if (
+        a.name != b.name
+        or a.qualname != b.qualname
+        or a.is_async != b.is_async
+        or a.alias_of != b.alias_of
+        or not _same_values(a.decorators, b.decorators)
+    ):
+        return True, True
+    return False, (
+        a.calls != b.calls
+        or a.decorator_shape != b.decorator_shape
+        or not _same_bodies(a.body, b.body)
     )
-    shape = io.BytesIO()
-    _ShapePickler(shape, protocol=pickle.HIGHEST_PROTOCOL).dump((info.classes, info.functions))
-    bodies = io.BytesIO()
-    _PositionFreePickler(bodies, protocol=pickle.HIGHEST_PROTOCOL).dump(
-        (info.classes, info.functions)
+
+
+def _same_bodies(a: BodySummary | None, b: BodySummary | None) -> bool:
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    return (
+        a.params == b.params
+        and a.assigns == b.assigns
+        and a.returns == b.returns
+        and a.generator == b.generator
+        and len(a.sites) == len(b.sites)
+        and all(
+            x.kind == y.kind and x.chain == y.chain and x.conditional == y.conditional
+            for x, y in zip(a.sites, b.sites, strict=True)
+        )
     )
-    first = hashlib.blake2b(head.getbuffer(), digest_size=16)
-    first.update(shape.getbuffer())
-    second = first.copy()
-    second.update(bodies.getbuffer())
-    return first.hexdigest(), second.hexdigest()
+
+
+def _same_values(a: tuple[Value, ...], b: tuple[Value, ...]) -> bool:
+    return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _same_value(a: Value | None, b: Value | None) -> bool:
+    """Equal but for positions (a ``Call``'s line and span)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Call):
+        assert isinstance(b, Call)
+        return (
+            a.func == b.func
+            and _same_values(a.args, b.args)
+            and [k for k, _ in a.kwargs] == [k for k, _ in b.kwargs]
+            and _same_values(tuple(v for _, v in a.kwargs), tuple(v for _, v in b.kwargs))
+            and _same_value(a.inner, b.inner)
+        )
+    if isinstance(a, Seq):
+        assert isinstance(b, Seq)
+        return _same_values(a.items, b.items)
+    if isinstance(a, Starred):
+        assert isinstance(b, Starred)
+        return _same_value(a.value, b.value)
+    return a == b

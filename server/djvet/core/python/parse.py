@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..text import LineIndex, dominant_newline, normalize_newlines
+from ..text import LineIndex, dominant_newline, line_index, normalize_newlines
 from ..types import Span
 
 MAX_PARSE_CHARS = 8_000_000  # bigger than any hand-written module; protects the keystroke path
@@ -38,7 +38,7 @@ class PythonSource:
 
     @cached_property
     def lines(self) -> LineIndex:
-        return LineIndex(self.text)
+        return line_index(self.text)
 
     @property
     def recovered(self) -> bool:
@@ -91,10 +91,21 @@ class PythonSource:
 
 
 def _top_level_blocks(lines: list[str]) -> list[tuple[int, int]]:
-    """(start, end) line ranges of top-level statements, split at unindented lines."""
+    """(start, end) line ranges of top-level statements, split at unindented lines.
+
+    Lines inside a triple-quoted string (a module docstring's unindented lines) start
+    nothing; the string tracking is by quote counts, an approximation that the callers
+    verify (a wrong split only makes a block fail to parse on its own).
+    """
     starts: list[int] = []
     decorated = False  # the current block is decorators still waiting for their def/class
+    quote = ""  # the triple quote of a string still open at the end of the previous line
     for number, line in enumerate(lines):
+        if quote or '"""' in line or "'''" in line:
+            opened = quote
+            quote = _open_triple_quote(line, quote)
+            if opened:
+                continue  # the line starts inside a string
         stripped = line.lstrip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -112,6 +123,28 @@ def _top_level_blocks(lines: list[str]) -> list[tuple[int, int]]:
         end = starts[index + 1] if index + 1 < len(starts) else len(lines)
         blocks.append((start, end))
     return blocks
+
+
+def _open_triple_quote(line: str, quote: str) -> str:
+    """The triple quote still open after ``line``, given the one open before it ("": none)."""
+    position = 0
+    while True:
+        if quote:
+            found = line.find(quote, position)
+            if found < 0:
+                return quote
+            position, quote = found + 3, ""
+            continue
+        double, single = line.find('"""', position), line.find("'''", position)
+        hash_at = line.find("#", position)
+        candidates = [i for i in (double, single) if i >= 0]
+        if not candidates:
+            return ""
+        first = min(candidates)
+        if 0 <= hash_at < first:
+            return ""  # a comment (or a "#" in a one-line string: an approximation)
+        quote = line[first : first + 3]
+        position = first + 3
 
 
 def _without_decorators(lines: list[str], start: int, end: int, filename: str) -> ast.Module | None:
@@ -237,12 +270,16 @@ def parse_python(text: str, filename: str = "<document>") -> PythonSource:
     return source
 
 
-# The blocks of the last file that needed recovery, by (first line, text): while a statement
-# is being typed the file stays broken, and only the block being edited changes. A block's
-# parse depends on nothing else (its line numbers come from the first line), and nothing
-# mutates parsed trees, so its nodes are reused as they are.
+# The top-level blocks of the files parsed lately, by (first line, text). A file parsed again
+# (a buffer being typed in) is parsed block by block and only the blocks that changed are
+# parsed anew: a keystroke inside one function re-parses that function, not the module. A
+# block's parse depends on nothing else (its line numbers come from its first line), and
+# nothing mutates parsed trees, so its nodes are reused as they are — and analyses can reuse
+# what they derived from an unchanged statement by its identity.
 _Block = tuple[ast.Module | None, tuple[int, str] | None]
-_last_blocks: dict[tuple[int, str], _Block] = {}
+_FILE_BLOCKS: dict[str, dict[tuple[int, str], _Block]] = {}
+_FILES_KEPT = 4
+_INCREMENTAL_MIN_LINES = 200  # below this a whole-file parse is as fast
 
 
 def _parse_block(lines: list[str], start: int, end: int, block: str, filename: str) -> _Block:
@@ -299,16 +336,38 @@ def _parse_python(text: str, filename: str) -> PythonSource:
         return PythonSource(
             source_text, ast.Module(body=[], type_ignores=[]), [(0, "file too large to analyse")]
         )
-    try:
-        return PythonSource(source_text, _parse_quiet(parsed_text, filename), [], newline, bom)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        first_error = exc
-    global _last_blocks
+    previous = _FILE_BLOCKS.pop(filename, None)
+    lines: list[str] | None = None
+    if previous is None or filename == "<document>":
+        # The first parse of this file: the whole file at once (the C parser at full speed).
+        try:
+            tree = _parse_quiet(parsed_text, filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            first_error: BaseException | None = exc
+        else:
+            if filename != "<document>":
+                _keep_blocks(filename, {})  # parsed again: go block by block
+            return PythonSource(source_text, tree, [], newline, bom)
+        previous = {}
+    else:
+        lines = parsed_text.split("\n")
+        first_error = None
+        if len(lines) < _INCREMENTAL_MIN_LINES:
+            try:
+                tree = _parse_quiet(parsed_text, filename)
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+                first_error = exc
+            else:
+                _keep_blocks(filename, {})
+                return PythonSource(source_text, tree, [], newline, bom)
+    if lines is None:
+        lines = parsed_text.split("\n")
     errors: list[tuple[int, str]] = []
-    lines = parsed_text.split("\n")
     body: list[ast.stmt] = []
-    previous, blocks = _last_blocks, {}
-    for start, end in _top_level_blocks(lines):
+    blocks: dict[tuple[int, str], _Block] = {}
+    spans = _top_level_blocks(lines)
+    first_failed = -1
+    for number, (start, end) in enumerate(spans):
         key = (start, "\n".join(lines[start:end]))
         parsed = previous.get(key)
         if parsed is None:
@@ -317,12 +376,70 @@ def _parse_python(text: str, filename: str) -> PythonSource:
         module, error = parsed
         if error is not None:
             errors.append(error)
+            if first_failed < 0:
+                first_failed = number
         if module is not None:
             body.extend(module.body)
-    _last_blocks = blocks
+    _keep_blocks(filename, blocks)
+    if errors and first_error is None and _may_continue(lines, spans, first_failed, filename):
+        # A block failed on its own, but the split may have cut a multi-line string or
+        # bracket that the rest of the file closes: the whole file decides.
+        try:
+            tree = _parse_quiet(parsed_text, filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            first_error = exc
+        else:
+            return PythonSource(source_text, tree, [], newline, bom)
     if not errors:
+        if first_error is None:
+            return PythonSource(
+                source_text, ast.Module(body=body, type_ignores=[]), [], newline, bom
+            )
         line = getattr(first_error, "lineno", None) or 1
         errors.append(
             (line - 1, f"{type(first_error).__name__}: {getattr(first_error, 'msg', first_error)}")
         )
     return PythonSource(source_text, ast.Module(body=body, type_ignores=[]), errors, newline, bom)
+
+
+_BARRIER = re.compile(r"(async\s+)?def\s|class\s")
+
+
+def _may_continue(
+    lines: list[str], spans: list[tuple[int, int]], failed: int, filename: str
+) -> bool:
+    """Could the whole file parse although block ``failed`` does not parse on its own?
+
+    The blocks before it parsed on their own, so it starts a statement. If the whole file
+    parses, that statement ends before the next ``def``/``class`` line at column 0 (no bracket
+    holds one), unless a triple-quoted string or a backslash carries it on: then the file's
+    end is the bound. So when the stretch from the failed block to that bound does not parse,
+    neither does the file — and a keystroke in a broken buffer costs that stretch, not a
+    whole-file parse (which CPython runs twice on failure, to word its message).
+    """
+    start = spans[failed][0]
+    end = len(lines)
+    for next_start, _ in spans[failed + 1 :]:
+        if _BARRIER.match(lines[next_start]):
+            end = next_start
+            break
+    chunk = lines[start:end]
+    text = "\n".join(chunk)
+    if (
+        text.count('"""') % 2
+        or text.count("'''") % 2
+        or any(line.rstrip().endswith("\\") for line in chunk)
+    ):
+        end = len(lines)
+        text = "\n".join(lines[start:end])
+    try:
+        _parse_quiet("\n" * start + text, filename)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _keep_blocks(filename: str, blocks: dict[tuple[int, str], _Block]) -> None:
+    _FILE_BLOCKS[filename] = blocks  # most recent last
+    while len(_FILE_BLOCKS) > _FILES_KEPT:
+        del _FILE_BLOCKS[next(iter(_FILE_BLOCKS))]
