@@ -192,3 +192,17 @@ def test_a_string_cut_by_the_block_split_is_still_one_valid_file() -> None:
     assert _dump(again, reuse_blocks=True, recovered=False) == _dump(
         again, reuse_blocks=False, recovered=False
     )
+
+
+def test_block_split_by_regex_equals_the_line_loop() -> None:
+    from djvet.core.python.parse import _top_level_blocks
+
+    rng = random.Random(3)
+    inserts = ['"""', "'''", "\n", "@x\n", "  ", "#", "(", "\ndef f(:\n", "\n)\n", "\nelse:\n"]
+    for text in _django_sources(60):
+        text = text.replace("\r", "")
+        for _ in range(4):
+            at = rng.randrange(max(1, len(text)))
+            variant = text[:at] + rng.choice(inserts) + text[at:]
+            lines = variant.split("\n")
+            assert _top_level_blocks(lines, variant) == _top_level_blocks(lines)

@@ -119,7 +119,7 @@ def analyse(
     """Every DJV30x issue of one document (``newline``: the document's own, for added lines)."""
     if "async" not in source.text:
         return EMPTY_REPORT
-    functions = list(async_functions(source.tree, source.text.split("\n")))
+    functions = list(async_functions(source.tree, source.lines))
     if not functions:
         return EMPTY_REPORT
     models = model_index(project)

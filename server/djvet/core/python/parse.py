@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -90,17 +91,29 @@ class PythonSource:
         return self.lines.slice(self.span(node))
 
 
-def _top_level_blocks(lines: list[str]) -> list[tuple[int, int]]:
+# Lines that can start a top-level block (unindented, not blank, not a comment) and lines that
+# hold a triple quote: the only lines the block split has to look at.
+_SPLIT_LINES = re.compile(r"^(?:[^ \t\n#]|.*?(?:\"\"\"|\'\'\'))", re.MULTILINE)
+
+
+def _top_level_blocks(lines: list[str], text: str | None = None) -> list[tuple[int, int]]:
     """(start, end) line ranges of top-level statements, split at unindented lines.
 
     Lines inside a triple-quoted string (a module docstring's unindented lines) start
     nothing; the string tracking is by quote counts, an approximation that the callers
-    verify (a wrong split only makes a block fail to parse on its own).
+    verify (a wrong split only makes a block fail to parse on its own). ``text`` is
+    ``"\\n".join(lines)`` when the caller has it: a regular expression then finds the few
+    lines worth looking at, instead of a loop over every line.
     """
+    if text is None:
+        numbers: Iterable[int] = range(len(lines))
+    else:
+        numbers = _split_line_numbers(text)
     starts: list[int] = []
     decorated = False  # the current block is decorators still waiting for their def/class
     quote = ""  # the triple quote of a string still open at the end of the previous line
-    for number, line in enumerate(lines):
+    for number in numbers:
+        line = lines[number]
         if quote or '"""' in line or "'''" in line:
             opened = quote
             quote = _open_triple_quote(line, quote)
@@ -123,6 +136,16 @@ def _top_level_blocks(lines: list[str]) -> list[tuple[int, int]]:
         end = starts[index + 1] if index + 1 < len(starts) else len(lines)
         blocks.append((start, end))
     return blocks
+
+
+def _split_line_numbers(text: str) -> Iterator[int]:
+    line = 0
+    position = 0
+    for match in _SPLIT_LINES.finditer(text):
+        start = match.start()
+        line += text.count("\n", position, start)
+        position = start
+        yield line
 
 
 def _open_triple_quote(line: str, quote: str) -> str:
@@ -365,7 +388,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
     errors: list[tuple[int, str]] = []
     body: list[ast.stmt] = []
     blocks: dict[tuple[int, str], _Block] = {}
-    spans = _top_level_blocks(lines)
+    spans = _top_level_blocks(lines, parsed_text)
     first_failed = -1
     for number, (start, end) in enumerate(spans):
         key = (start, "\n".join(lines[start:end]))

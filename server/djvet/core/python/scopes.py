@@ -14,6 +14,7 @@ import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ..text import LineIndex
 from .facts import Call, Ref, Value, dotted
 
 OFFLOAD_FUNCTIONS = frozenset(
@@ -34,18 +35,19 @@ class AsyncFunction:
     class_qualname: str | None  # "views.BookView" relative to the module; None for functions
 
 
-def async_functions(tree: ast.Module, lines: list[str] | None = None) -> Iterator[AsyncFunction]:
+def async_functions(tree: ast.Module, lines: LineIndex | None = None) -> Iterator[AsyncFunction]:
     """Every ``async def`` in the module, at any depth (methods, nested in sync functions).
 
-    With the module's ``lines``, a function body is searched for nested ``async def`` only
+    With the module's line table, a function body is searched for nested ``async def`` only
     when its text contains one (most do not; this keeps the walk to the top-level shape)."""
     stack: list[tuple[ast.AST, str | None, bool]] = [(tree, None, False)]
+    text = lines.text if lines is not None else ""
     while stack:
         node, class_name, in_function = stack.pop()
         if lines is not None and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             first = node.body[0].lineno - 1 if node.body else node.lineno
             last = node.end_lineno or node.lineno
-            if not any("async" in line for line in lines[first:last]):
+            if text.find("async", lines.line_start(first), lines.line_start(last)) < 0:
                 continue
         body: list[ast.stmt] = []
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
