@@ -304,33 +304,36 @@ class Page(View):
 @pytest.mark.parametrize(
     ("edited", "expected"),
     [
-        (BASE.replace("async def shelf", "\n\nasync def shelf"), (False, False)),  # lines move
+        (BASE.replace("async def shelf", "\n\nasync def shelf"), (False, False, False)),
         (
             BASE.replace(
                 "        return JsonResponse({})", "        # note\n        return JsonResponse({})"
             ),
-            (False, False),
+            (False, False, False),
         ),
         (
             BASE.replace(
                 "        return JsonResponse({})", "        x = 1\n        return JsonResponse({})"
             ),
-            (False, True),
+            (False, False, True),
         ),
-        (BASE.replace("Book.objects.all()", "Book.objects.filter(x=1)"), (False, True)),
-        (BASE.replace("async def shelf", "def shelf"), (True, True)),
-        (BASE.replace("    model = Book", "    model = None"), (True, True)),
-        (BASE.replace("class Page(View):", "@csrf_exempt\nclass Page(View):"), (True, True)),
-        (BASE + "\n\ndef helper():\n    pass\n", (True, True)),
+        (BASE.replace("Book.objects.all()", "Book.objects.filter(x=1)"), (False, False, True)),
+        (BASE.replace("async def shelf", "def shelf"), (False, True, True)),
+        (BASE.replace("    model = Book", "    model = None"), (True, True, True)),
+        (BASE.replace("class Page(View):", "@csrf_exempt\nclass Page(View):"), (True, True, True)),
+        (BASE + "\n\ndef helper():\n    pass\n", (False, True, True)),
         (
             BASE.replace("from .models import Book", "from .models import Book, Author"),
-            (True, True),
+            (True, True, True),
         ),
-        (BASE.replace('TITLE = "shelf"', 'TITLE = "shelves"'), (True, True)),
-        (BASE.replace("    def get(self, request):", "    def post(self, request):"), (True, True)),
+        (BASE.replace('TITLE = "shelf"', 'TITLE = "shelves"'), (True, True, True)),
+        (
+            BASE.replace("    def get(self, request):", "    def post(self, request):"),
+            (True, True, True),
+        ),
     ],
 )
-def test_interface_changes(edited: str, expected: tuple[bool, bool]) -> None:
+def test_interface_changes(edited: str, expected: tuple[bool, bool, bool]) -> None:
     from djvet.core.python.facts import extract_module, interface_changes
     from djvet.core.python.parse import parse_python
 
@@ -339,5 +342,18 @@ def test_interface_changes(edited: str, expected: tuple[bool, bool]) -> None:
             parse_python(text, "<document>"), "shop.views", "/p/shop/views.py", "d"
         )
 
-    assert interface_changes(info(BASE), info(BASE)) == (False, False)
+    assert interface_changes(info(BASE), info(BASE)) == (False, False, False)
     assert interface_changes(info(BASE), info(edited)) == expected
+
+
+def test_a_new_view_function_keeps_the_model_table(project: Project) -> None:
+    from djvet.core.django.models import model_index
+    from djvet.core.django.urls import url_index
+
+    project.assert_matches_fresh()
+    models, urls = model_index(project.index), url_index(project.index)
+    views = project.texts["shop/views.py"]
+    project.edit("shop/views.py", views + "\n\nasync def pasted(request):\n    return None\n")
+    assert model_index(project.index) is models
+    assert url_index(project.index) is not urls  # routes may name the new function
+    project.assert_matches_fresh()

@@ -209,7 +209,9 @@ def test_model_index_survives_edits_inside_function_bodies() -> None:
     project.update_text("/p/library/views.py", views.replace("return 1", "x = 2\n    return x"))
     assert model_index(project) is first  # typing inside a function rebuilds no whole-index view
     project.update_text("/p/library/views.py", views + "\n\ndef other():\n    pass\n")
-    assert model_index(project) is not first  # a new function is part of the interface
+    assert model_index(project) is first  # nor does a new function (models are classes)
+    project.update_text("/p/library/views.py", views + "\n\nclass Other:\n    pass\n")
+    assert model_index(project) is not first  # a new class might be a model
 
 
 def test_app_label() -> None:

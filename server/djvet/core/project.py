@@ -171,6 +171,7 @@ class ProjectIndex:
         # files, a template's text): the whole-index views in ``derived`` key on it, so typing
         # inside a function does not rebuild the project's model and URL tables.
         self.interface_generation = 0
+        self.class_generation = 0  # ... apart from module-level functions
         self.body_generation = 0  # ... or what a function of any module calls or does
         self.template_generation = 0  # bumped when a template's text changes
         self._template_digests: dict[str, str] = {}
@@ -218,6 +219,7 @@ class ProjectIndex:
                 progress(count, len(python))
         self.generation += 1
         self.interface_generation += 1
+        self.class_generation += 1
         self.body_generation += 1
 
     def fingerprint(self) -> str:
@@ -271,17 +273,19 @@ class ProjectIndex:
             return False
         source = parse_python(text, key)
         info = extract_module(source, module_name(self.root, Path(key)), key, digest)
-        shape_changed = bodies_changed = True
+        classes_changed = functions_changed = bodies_changed = True
         if old is not None:
             self._unregister(old)
             if bump:
-                shape_changed, bodies_changed = interface_changes(old, info)
+                classes_changed, functions_changed, bodies_changed = interface_changes(old, info)
         self.modules[key] = info
         self._register(info)
         if bump:
             self.generation += 1
-            if shape_changed:
+            if classes_changed or functions_changed:
                 self.interface_generation += 1
+            if classes_changed:
+                self.class_generation += 1
             if bodies_changed:
                 self.body_generation += 1
         return True
@@ -307,6 +311,7 @@ class ProjectIndex:
         if bump:
             self.generation += 1
             self.interface_generation += 1
+            self.class_generation += 1
             self.body_generation += 1
         return True
 
@@ -409,17 +414,19 @@ class ProjectIndex:
         key: str,
         build: Callable[[], T],
         *,
+        reads_functions: bool = True,
         reads_bodies: bool = False,
         reads_templates: bool = False,
     ) -> T:
         """A view computed from the whole index, rebuilt only after what it reads changed.
 
-        ``build`` must read only the modules' shape (``interface_changes``), function bodies
-        only when ``reads_bodies`` and template files only when ``reads_templates``: a
-        keystroke inside a function body keeps every other derived view.
+        ``build`` must read only the modules' shape (``interface_changes``), module-level
+        functions only when ``reads_functions``, function bodies only when ``reads_bodies``
+        and template files only when ``reads_templates``: a keystroke inside a function body
+        keeps every other derived view, and a new view function keeps the model table.
         """
         stamp = (
-            self.interface_generation,
+            self.interface_generation if reads_functions else self.class_generation,
             self.body_generation if reads_bodies else 0,
             self.template_generation if reads_templates else 0,
         )
@@ -447,5 +454,6 @@ def in_memory_project(files: Mapping[str, str], root: str = "/project") -> Proje
         index.update_text(str(index.root / relative), text, bump=False)
     index.generation += 1
     index.interface_generation += 1
+    index.class_generation += 1
     index.body_generation += 1
     return index

@@ -652,4 +652,4 @@ def model_index(project: ProjectIndex) -> ModelIndex:
         for key in [key for key in memo if key not in live]:
             del memo[key]
         _PRUNED_SIZE[project] = len(memo)
-    return project.derived("djvet.models", lambda: ModelIndex(project, memo))
+    return project.derived("djvet.models", lambda: ModelIndex(project, memo), reads_functions=False)

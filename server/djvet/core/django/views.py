@@ -847,7 +847,7 @@ class ViewResolver:
         """True when some project class names ``key`` (a project class) as a base."""
         if self._subclassed is None:
             self._subclassed = self.project.derived(
-                "djvet.views.subclassed", self._collect_subclassed
+                "djvet.views.subclassed", self._collect_subclassed, reads_functions=False
             )
         return key in self._subclassed
 

@@ -943,9 +943,10 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
 # ---------------------------------------------------------------------------------------------
 
 
-def interface_changes(old: ModuleInfo, new: ModuleInfo) -> tuple[bool, bool]:
+def interface_changes(old: ModuleInfo, new: ModuleInfo) -> tuple[bool, bool, bool]:
     """What changed between two summaries of a module that analyses of *other* files read:
-    (its shape, its function bodies).
+    (its shape apart from module-level functions, its module-level functions' shape, its
+    function bodies). Adding or removing a module-level function changes only the second.
 
     The shape is the imports, module-level assignments, and the classes and functions without
     their bodies or positions; the bodies are what each function calls and does. Typing
@@ -964,9 +965,8 @@ def interface_changes(old: ModuleInfo, new: ModuleInfo) -> tuple[bool, bool]:
         or old.star_imports != new.star_imports
         or old.assignments != new.assignments
         or list(old.classes) != list(new.classes)
-        or list(old.functions) != list(new.functions)
     ):
-        return True, True
+        return True, True, True
     bodies = False
     for name, cls in new.classes.items():
         before = old.classes[name]
@@ -974,17 +974,19 @@ def interface_changes(old: ModuleInfo, new: ModuleInfo) -> tuple[bool, bool]:
             continue
         shape, body = _class_changes(before, cls)
         if shape:
-            return True, True
+            return True, True, True
         bodies = bodies or body
+    if list(old.functions) != list(new.functions):
+        return False, True, True
     for name, function in new.functions.items():
         before_function = old.functions[name]
         if function is before_function:
             continue
         shape, body = _function_changes(before_function, function)
         if shape:
-            return True, True
+            return False, True, True
         bodies = bodies or body
-    return False, bodies
+    return False, False, bodies
 
 
 def _class_changes(a: ClassInfo, b: ClassInfo) -> tuple[bool, bool]:
