@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
+from ..core.django.models import model_index
+from ..core.django.template_engines import jinja2_folders
+from ..core.django.urls import url_index
 from ..core.project import ProjectIndex
 from ..core.python import jedi_facade
 from ..core.types import SourceKind
@@ -201,6 +204,7 @@ class ProjectManager:
             index = ProjectIndex(project.root, settings.exclude, settings.template_dirs)
             try:
                 index.scan(progress=report)
+                _prime(index)
             except _ScanCancelled:
                 loop.call_soon_threadsafe(self._end_progress, token, "cancelled")
                 return
@@ -413,6 +417,18 @@ class ProjectManager:
         for project in self.session.projects.values():
             if project.scan_cancel is not None:
                 project.scan_cancel.set()
+
+
+def _prime(index: ProjectIndex) -> None:
+    """Build the whole-index tables every check reads (models, URL routes, Jinja2 folders)
+    on the indexing thread, so the first diagnostics after indexing do not wait for them.
+    An optimisation: a failure here is logged and the check builds them itself."""
+    try:
+        model_index(index)
+        url_index(index)
+        jinja2_folders(index)
+    except Exception:
+        log.debug("priming the index of %s failed", index.root, exc_info=True)
 
 
 def _apply_disk_change(index: ProjectIndex, path: str) -> bool:
