@@ -857,26 +857,32 @@ def _walk_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _walk_statements(stmt.finalbody)
 
 
-# What a top-level def/class statement was summarised as, by the statement's identity: a file
-# parsed again reuses the statement nodes of the blocks that did not change (``parse``), so
-# re-indexing a buffer after a keystroke summarises only the statement being edited. Valid
-# while the statement node is alive (it is held here) and the module context is the same.
-_STATEMENTS: dict[int, tuple[ast.stmt, tuple[object, ...], Any]] = {}
-_STATEMENTS_MAX = 20_000
+# What each top-level def/class statement of the files summarised lately was summarised as,
+# by the statement's identity: a file parsed again reuses the statement nodes of the blocks
+# that did not change (``parse``), so re-indexing a buffer after a keystroke summarises only
+# the statement being edited. An entry is valid while its statement node is alive (it is held
+# here) and the module context is the same; only the last summary of each file is kept.
+_Memo = dict[int, tuple[ast.stmt, tuple[object, ...], Any]]
+_STATEMENTS: dict[str, _Memo] = {}
+_FILES_KEPT = 4
 _S = TypeVar("_S", bound=ast.stmt)
 _R = TypeVar("_R")
 
 
-def _memoised(stmt: _S, context: tuple[object, ...], build: Callable[[_S], _R]) -> _R:
-    found = _STATEMENTS.get(id(stmt))
+def _memoised(
+    previous: _Memo,
+    current: _Memo,
+    stmt: _S,
+    context: tuple[object, ...],
+    build: Callable[[_S], _R],
+) -> _R:
+    found = previous.get(id(stmt))
     if found is not None and found[0] is stmt and found[1] == context:
         result: _R = found[2]
-        return result
-    value = build(stmt)
-    if len(_STATEMENTS) >= _STATEMENTS_MAX:
-        _STATEMENTS.clear()
-    _STATEMENTS[id(stmt)] = (stmt, context, value)
-    return value
+    else:
+        result = build(stmt)
+    current[id(stmt)] = (stmt, context, result)
+    return result
 
 
 def _class_infos(ex: _Extractor, stmt: ast.ClassDef) -> dict[str, ClassInfo]:
@@ -912,11 +918,17 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
         tuple(ex.star_imports),
         frozenset(ex.local_names),
     )
+    memo = _STATEMENTS.pop(path, {})
+    current: _Memo = {}
     for stmt in _walk_statements(tree.body):
         if isinstance(stmt, ast.ClassDef):
-            info.classes.update(_memoised(stmt, context, lambda s: _class_infos(ex, s)))
+            info.classes.update(
+                _memoised(memo, current, stmt, context, lambda s: _class_infos(ex, s))
+            )
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            info.functions[stmt.name] = _memoised(stmt, context, lambda s: ex.function(s, ""))
+            info.functions[stmt.name] = _memoised(
+                memo, current, stmt, context, lambda s: ex.function(s, "")
+            )
         elif isinstance(stmt, ast.Assign):
             value = ex.value(stmt.value)
             for target in stmt.targets:
@@ -935,6 +947,9 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
             prev_items = previous.items if isinstance(previous, Seq) else ()
             new_items = added.items if isinstance(added, Seq) else (added,)
             info.assignments[stmt.target.id] = Seq(prev_items + new_items)
+    _STATEMENTS[path] = current  # most recent last
+    while len(_STATEMENTS) > _FILES_KEPT:
+        del _STATEMENTS[next(iter(_STATEMENTS))]
     return info
 
 
