@@ -12,7 +12,7 @@ from packaging.version import Version
 from djvet.core.django.models import model_index
 from djvet.core.project import in_memory_project
 from djvet.core.python import jedi_facade
-from djvet.core.python.async_orm import _FUNCTION_CACHE, _Document, _Walker, analyse
+from djvet.core.python.async_orm import _FUNCTION_CACHES, _Document, _Walker, analyse
 from djvet.core.python.infer import (
     AsyncQueryIterator,
     Coroutine,
@@ -260,7 +260,7 @@ def test_cache_shifts_issues_when_lines_are_inserted_above() -> None:
         old_edits = [e.span.line for e in old.fix.edits if e.text.startswith("await")]
         new_edits = [e.span.line for e in new.fix.edits if e.text.startswith("await")]
         assert new_edits == [line + 3 for line in old_edits]
-    _FUNCTION_CACHE.clear()
+    _FUNCTION_CACHES.clear()
     fresh = in_memory_project(
         {"shop/models.py": MODELS, "shop/helpers.py": helpers, "shop/views.py": moved}, "/proj"
     )

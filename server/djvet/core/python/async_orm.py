@@ -124,10 +124,13 @@ def analyse(
         return EMPTY_REPORT
     models = model_index(project)
     module = project.module_at(path) if path else None
-    document = _Document(source, project, module, models, version, newline)
+    document = _Document(source, project, module, models, version, newline, path)
     issues: list[OrmIssue] = []
     for function in functions:
         issues.extend(document.function_issues(function))
+    _FUNCTION_CACHES[path] = document._kept  # most recent last
+    while len(_FUNCTION_CACHES) > _DOCUMENTS_KEPT:
+        del _FUNCTION_CACHES[next(iter(_FUNCTION_CACHES))]
     issues.sort(key=lambda i: (i.span.line, i.span.column, i.code))
     return AsyncOrmReport(tuple(issues))
 
@@ -145,10 +148,13 @@ class _Entry:
     deps: tuple[Dep, ...]
 
 
-# Keyed by the function's text and everything around it that the analysis reads; survives
-# index generations (every keystroke makes one), validated by repeating the recorded lookups.
-_FUNCTION_CACHE: dict[tuple[object, ...], _Entry] = {}
-_CACHE_LIMIT = 8192
+# Per document: each function's issues keyed by the function's text and everything around it
+# that the analysis reads; survives index generations (every keystroke makes one), validated
+# by repeating the recorded lookups. Only the functions of a document's last analysis are
+# kept (text edited away is not coming back often enough to hold on to), for a few documents.
+_Cache = dict[tuple[object, ...], _Entry]
+_FUNCTION_CACHES: dict[str | None, _Cache] = {}
+_DOCUMENTS_KEPT = 4
 
 
 class _Document:
@@ -160,6 +166,7 @@ class _Document:
         models: ModelIndex,
         version: Version,
         newline: str = "\n",
+        source_path: str | None = None,
     ) -> None:
         self.source = source
         self.newline = newline
@@ -171,6 +178,8 @@ class _Document:
         self.session_db = models.session_uses_db
         self._import_edits: dict[tuple[str, str], tuple[str, Edit | None]] = {}
         self._dep_memo: dict[tuple[object, ...], object] = {}
+        self._cache: _Cache = _FUNCTION_CACHES.pop(source_path, {})
+        self._kept: _Cache = {}
         self._jedi = DocumentBudget(str(project.root))
         self._context = (
             module.path if module is not None else None,
@@ -190,9 +199,10 @@ class _Document:
         text = self.source.text[lines.line_start(first) : lines.line_end(last)]
         key = (text, node.col_offset, function.class_qualname, *self._context)
         knowledge = self.knowledge
-        entry = _FUNCTION_CACHE.get(key)
+        entry = self._cache.get(key)
         memo = self._dep_memo
         if entry is not None and all(knowledge.dep_still_holds(dep, memo) for dep in entry.deps):
+            self._kept[key] = entry
             if entry.first == first:
                 return entry.issues
             return tuple(
@@ -213,9 +223,7 @@ class _Document:
         for dep in recorded:
             unique.setdefault(dep[:-1], dep)
         result = tuple(walker.issues)
-        if len(_FUNCTION_CACHE) > _CACHE_LIMIT:
-            _FUNCTION_CACHE.clear()
-        _FUNCTION_CACHE[key] = _Entry(result, first, last, tuple(unique.values()))
+        self._kept[key] = _Entry(result, first, last, tuple(unique.values()))
         return result
 
     def external_model(self, qualified: str) -> str | None:
