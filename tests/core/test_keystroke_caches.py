@@ -29,6 +29,7 @@ def _facts(text: str) -> str:
 
 def _fresh_facts(text: str) -> str:
     facts_module._ASYNC_CALLS.clear()
+    facts_module._STATEMENTS.clear()
     return _facts(text)
 
 

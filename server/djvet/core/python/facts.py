@@ -212,11 +212,12 @@ def resolve_import(module: str, level: int, name: str | None, is_package: bool) 
     return base
 
 
-# ``_Extractor.async_calls`` results: (qualification context, function text) -> called names.
-_ASYNC_CALLS: dict[
+# ``_Extractor.async_calls`` results per file: (qualification context, function text) -> called
+# names, for the ``async def``s of the file's last summary only.
+_AsyncCalls = dict[
     tuple[tuple[str, tuple[tuple[str, str], ...], frozenset[str]], str], frozenset[str]
-] = {}
-_ASYNC_CALLS_MAX = 4096
+]
+_ASYNC_CALLS: dict[str, _AsyncCalls] = {}
 
 
 class _Extractor:
@@ -230,6 +231,8 @@ class _Extractor:
         self.local_names: set[str] = set()
         # Set on first use, once imports and module-level names are all collected.
         self.qualify_key: tuple[str, tuple[tuple[str, str], ...], frozenset[str]] | None = None
+        self.async_memo: _AsyncCalls = _ASYNC_CALLS.pop(path, {})
+        self.async_kept: _AsyncCalls = {}
 
     # -- names -------------------------------------------------------------------------------
     def qualify(self, name: str) -> str:
@@ -353,12 +356,10 @@ class _Extractor:
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
         last = node.end_lineno or node.lineno
         key = (self.qualify_key, self.source.text[lines.line_start(first) : lines.line_start(last)])
-        calls = _ASYNC_CALLS.get(key)
+        calls = self.async_memo.get(key)
         if calls is None:
             calls = frozenset(_BodySummariser(self, node).calls)
-            if len(_ASYNC_CALLS) >= _ASYNC_CALLS_MAX:
-                _ASYNC_CALLS.clear()
-            _ASYNC_CALLS[key] = calls
+        self.async_kept[key] = calls
         return calls
 
     def klass(self, node: ast.ClassDef, prefix: str, out: dict[str, ClassInfo]) -> None:
@@ -948,9 +949,16 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
             new_items = added.items if isinstance(added, Seq) else (added,)
             info.assignments[stmt.target.id] = Seq(prev_items + new_items)
     _STATEMENTS[path] = current  # most recent last
-    while len(_STATEMENTS) > _FILES_KEPT:
-        del _STATEMENTS[next(iter(_STATEMENTS))]
+    _ASYNC_CALLS[path] = ex.async_kept
+    _keep_recent(_STATEMENTS)
+    _keep_recent(_ASYNC_CALLS)
     return info
+
+
+def _keep_recent(memos: dict[str, Any]) -> None:
+    """Drop the memos of all but the files summarised last."""
+    while len(memos) > _FILES_KEPT:
+        del memos[next(iter(memos))]
 
 
 # ---------------------------------------------------------------------------------------------
