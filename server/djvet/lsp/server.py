@@ -64,6 +64,35 @@ class DjvetProtocol(LanguageServerProtocol):
             self._retrigger_ids.add(msg_id)
         super()._handle_request(msg_id, method_name, params)
 
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """Forget each handled notification's future once it is done.
+
+        pygls 2.1 files the future of every handler it runs as a generator, coroutine or
+        thread under ``msg_id`` in ``_request_futures``, and removes it only when it sends a
+        response. Notifications get no response: ``didOpen``/``didChange``/``didClose`` (its
+        built-in handlers are generators) and each step of a generator handler are filed under
+        a fresh uuid and kept for the life of the server, one finished ``Future`` (~2 KiB with
+        its condition and locks) per keystroke. Requests keep theirs until answered
+        (``$/cancelRequest`` looks them up there).
+        """
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        if isinstance(callback, partial) and callback.func == self._send_handler_result:
+            return  # a request: removed when its response is sent
+        future = self._request_futures.get(msg_id)
+        if future is None:
+            return
+        if future.done():
+            del self._request_futures[msg_id]
+        else:
+            future.add_done_callback(lambda _: self._request_futures.pop(msg_id, None))
+
     def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
         """A cancelled ``workspace/diagnostic`` answers ServerCancelled with ``retriggerRequest``.
 

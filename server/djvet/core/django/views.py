@@ -988,32 +988,31 @@ class DocumentViews:
 def class_nodes(tree: ast.Module) -> dict[str, ast.ClassDef]:
     """Qualname -> ClassDef for the classes the index extracts (module level and nested)."""
     out: dict[str, ast.ClassDef] = {}
-
-    def visit(body: list[ast.stmt], prefix: str) -> None:
-        for stmt in body:
-            if isinstance(stmt, ast.ClassDef):
-                qualname = f"{prefix}{stmt.name}"
-                out[qualname] = stmt
-                visit(
-                    [
-                        s
-                        for s in stmt.body
-                        if not (isinstance(s, ast.ClassDef) and s.name == "Meta")
-                    ],
-                    f"{qualname}.",
-                )
-            elif isinstance(stmt, ast.If) and not prefix:
-                visit(stmt.body, prefix)
-                visit(stmt.orelse, prefix)
-            elif isinstance(stmt, ast.Try) and not prefix:
-                visit(stmt.body, prefix)
-                for handler in stmt.handlers:
-                    visit(handler.body, prefix)
-                visit(stmt.orelse, prefix)
-                visit(stmt.finalbody, prefix)
-
-    visit(tree.body, "")
+    _collect_classes(tree.body, "", out)
     return out
+
+
+def _collect_classes(body: list[ast.stmt], prefix: str, out: dict[str, ast.ClassDef]) -> None:
+    # A module-level function, not a closure that calls itself: such a closure is a reference
+    # cycle (function -> cell -> function) that keeps ``out`` and every ClassDef in it (so the
+    # whole tree) alive until the cyclic collector runs, which the server runs rarely.
+    for stmt in body:
+        if isinstance(stmt, ast.ClassDef):
+            qualname = f"{prefix}{stmt.name}"
+            out[qualname] = stmt
+            members = [
+                s for s in stmt.body if not (isinstance(s, ast.ClassDef) and s.name == "Meta")
+            ]
+            _collect_classes(members, f"{qualname}.", out)
+        elif isinstance(stmt, ast.If) and not prefix:
+            _collect_classes(stmt.body, prefix, out)
+            _collect_classes(stmt.orelse, prefix, out)
+        elif isinstance(stmt, ast.Try) and not prefix:
+            _collect_classes(stmt.body, prefix, out)
+            for handler in stmt.handlers:
+                _collect_classes(handler.body, prefix, out)
+            _collect_classes(stmt.orelse, prefix, out)
+            _collect_classes(stmt.finalbody, prefix, out)
 
 
 def document_module(ctx: CheckContext) -> ModuleInfo:

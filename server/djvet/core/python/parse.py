@@ -96,14 +96,17 @@ class PythonSource:
 _SPLIT_LINES = re.compile(r"^(?:[^ \t\n#]|.*?(?:\"\"\"|\'\'\'))", re.MULTILINE)
 
 
-def _top_level_blocks(lines: list[str], text: str | None = None) -> list[tuple[int, int]]:
+def _top_level_blocks(
+    lines: list[str], text: str | None = None, *, strings: bool = True
+) -> list[tuple[int, int]]:
     """(start, end) line ranges of top-level statements, split at unindented lines.
 
     Lines inside a triple-quoted string (a module docstring's unindented lines) start
     nothing; the string tracking is by quote counts, an approximation that the callers
     verify (a wrong split only makes a block fail to parse on its own). ``text`` is
     ``"\\n".join(lines)`` when the caller has it: a regular expression then finds the few
-    lines worth looking at, instead of a loop over every line.
+    lines worth looking at, instead of a loop over every line. ``strings=False``: split at
+    every unindented line, strings or not (for a block whose string is never closed).
     """
     if text is None:
         numbers: Iterable[int] = range(len(lines))
@@ -114,7 +117,7 @@ def _top_level_blocks(lines: list[str], text: str | None = None) -> list[tuple[i
     quote = ""  # the triple quote of a string still open at the end of the previous line
     for number in numbers:
         line = lines[number]
-        if quote or '"""' in line or "'''" in line:
+        if strings and (quote or '"""' in line or "'''" in line):
             opened = quote
             quote = _open_triple_quote(line, quote)
             if opened:
@@ -366,7 +369,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
         try:
             tree = _parse_quiet(parsed_text, filename)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            first_error: BaseException | None = exc
+            first_error: BaseException | None = exc.with_traceback(None)
         else:
             if filename != "<document>":
                 _keep_blocks(filename, {})  # parsed again: go block by block
@@ -379,7 +382,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
             try:
                 tree = _parse_quiet(parsed_text, filename)
             except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-                first_error = exc
+                first_error = exc.with_traceback(None)
             else:
                 _keep_blocks(filename, {})
                 return PythonSource(source_text, tree, [], newline, bom)
@@ -398,9 +401,26 @@ def _parse_python(text: str, filename: str) -> PythonSource:
         blocks[key] = parsed
         module, error = parsed
         if error is not None:
-            errors.append(error)
             if first_failed < 0:
                 first_failed = number
+            pieces = _top_level_blocks(lines[start:end], strings=False)
+            if len(pieces) > 1:
+                # A triple quote opened here and never closed swallowed the statements after
+                # it: split at every unindented line instead and keep what parses.
+                for piece_start, piece_end in pieces:
+                    first_line, last_line = start + piece_start, start + piece_end
+                    piece_key = (first_line, "\n".join(lines[first_line:last_line]))
+                    found = previous.get(piece_key) or _parse_block(
+                        lines, first_line, last_line, piece_key[1], filename
+                    )
+                    blocks[piece_key] = found
+                    piece, piece_error = found
+                    if piece_error is not None:
+                        errors.append(piece_error)
+                    if piece is not None:
+                        body.extend(piece.body)
+                continue
+            errors.append(error)
         if module is not None:
             body.extend(module.body)
     _keep_blocks(filename, blocks)
@@ -410,7 +430,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
         try:
             tree = _parse_quiet(parsed_text, filename)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            first_error = exc
+            first_error = exc.with_traceback(None)
         else:
             return PythonSource(source_text, tree, [], newline, bom)
     if not errors:
