@@ -185,6 +185,47 @@ def test_the_core_keeps_memory_flat_over_thousands_of_checks() -> None:
 
 CORE_MEMORY_BUDGET_KIB = 3_000
 
+
+def test_the_core_keeps_memory_flat_while_new_text_is_typed() -> None:
+    """Every keystroke a text never seen before (the usual case): caches keyed by function text
+    must not keep what was edited away. (Two that did, until full: ~5 KB per keystroke.)"""
+    from djvet.core.config import Settings
+    from djvet.core.engine import check
+    from djvet.core.project import in_memory_project
+    from djvet.core.rule import Document
+    from djvet.core.types import SourceKind
+
+    from .corpus import demo_files
+
+    functions = [
+        f"async def view_{n}(request, pk):\n"
+        f"    book = await Book.objects.aget(pk=pk)\n"
+        f"    return JsonResponse({{'n': {n}, 'title': book.title}})\n"
+        for n in range(60)
+    ]
+    head = "from django.http import JsonResponse\n\nfrom library.models import Book\n\n\n"
+    path = "/memory/library/typing.py"
+    project = in_memory_project({**demo_files(), "library/typing.py": head}, "/memory")
+
+    def keystrokes(first: int, count: int) -> None:
+        for number in range(first, first + count):
+            edited = list(functions)
+            target = number % len(edited)
+            edited[target] = edited[target].replace(
+                "    return", f"    note_{number} = len(request.GET)\n    return"
+            )
+            text = head + "\n\n".join(edited)
+            project.update_text(path, text)
+            result = check(Document(text, path, SourceKind.PYTHON, number), project, Settings())
+            assert not result.findings
+
+    keystrokes(0, 300)
+    before = _own_rss_kib()
+    keystrokes(300, 1500)
+    grown = _own_rss_kib() - before
+    assert grown < CORE_MEMORY_BUDGET_KIB, f"RSS grew {grown} KiB over 1,500 new texts"
+
+
 # Class-based views and async views, with one problem of each family that reads them: the
 # view analyses (DJV2xx) and the async ORM analysis (DJV3xx) run on every keystroke.
 CBV_MODULE = """from django.http import JsonResponse
