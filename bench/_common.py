@@ -269,8 +269,8 @@ def phases(root: Path, jobs: int) -> dict[str, Any]:
     patches.set(rule_mod.CheckContext, "shared", shared)
     original_derived = project_mod.ProjectIndex.derived
 
-    def derived(self: Any, key: str, build: Callable[[], Any]) -> Any:
-        return original_derived(self, key, timer.wrap(f"derived {key}", build))
+    def derived(self: Any, key: str, build: Callable[[], Any], **options: Any) -> Any:
+        return original_derived(self, key, timer.wrap(f"derived {key}", build), **options)
 
     patches.set(project_mod.ProjectIndex, "derived", derived)
     from djvet.core import engine as engine_mod
@@ -299,6 +299,7 @@ def phases(root: Path, jobs: int) -> dict[str, Any]:
             families[name.split()[1][:4]] += value["s"]
     out["rule_families_s"] = {k: round(v, 4) for k, v in sorted(families.items())}
     findings: dict[str, int] = defaultdict(int)
+    rule_errors: dict[str, int] = defaultdict(int)
     failures = 0
     for outcome in outcomes:
         if outcome.error:
@@ -306,8 +307,13 @@ def phases(root: Path, jobs: int) -> dict[str, Any]:
         if outcome.result is not None:
             for finding in outcome.result.findings:
                 findings[finding.code] += 1
+            for error in outcome.result.rule_errors:
+                rule_errors[error.code] += 1
     out["findings"] = dict(sorted(findings.items()))
     out["file_errors"] = failures
+    # A rule that raised under the timers (e.g. a wrapper out of step with a signature) shows
+    # here rather than as silently missing findings.
+    out["rule_errors"] = dict(sorted(rule_errors.items()))
 
     if jobs > 1:
         # A fresh index, as in the CLI: derived views are not built before the workers fork.

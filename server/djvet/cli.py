@@ -13,20 +13,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
-from .cache import CacheData, ResultCache, file_stamp
-from .core.config import find_project_root, resolve_settings
-from .core.python import jedi_facade
-from .core.registry import all_rules, get_rule, rule_codes
-from .core.types import CheckResult
-from .docs import versions_label
-from .report import Report, print_text, render_diff, render_github, render_json, render_sarif
-from .runner import build_index, collect_jobs, flatten, run_jobs
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+# Only the standard library is imported up front: a re-run on an unchanged tree answers from
+# the cache (``cache.AnswerCache``) without importing rich, packaging or the analysis modules.
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 PROGRESS_AFTER_SECONDS = 0.5
@@ -100,6 +95,9 @@ def _progress_bar(enabled: bool) -> Progress | None:
     """A rich progress bar on stderr that only appears when a scan takes a while."""
     if not enabled:
         return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -110,12 +108,81 @@ def _progress_bar(enabled: bool) -> Progress | None:
     )
 
 
+def _use_color(args: argparse.Namespace) -> bool:
+    if args.color is not None:
+        return bool(args.color)
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _command_key(args: argparse.Namespace, cwd: Path, root: Path, mode: str) -> str:
+    """Everything on the command line (and around it) that shapes the output, as text."""
+    return repr(
+        (
+            str(cwd),
+            str(root),
+            [str(p) for p in args.paths],
+            mode,
+            args.format,
+            args.select,
+            args.ignore,
+            args.django_version,
+            args.exclude,
+            args.exit_zero,
+            _use_color(args) if args.format == "text" else None,
+            os.environ.get("VIRTUAL_ENV"),
+        )
+    )
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    from .cache import AnswerCache, cache_dir, find_root, tree_fingerprint
+
+    cwd = Path.cwd()
+    missing = [p for p in args.paths if not (p if p.is_absolute() else cwd / p).exists()]
+    if len(missing) == len(args.paths):
+        for path in missing:
+            print(f"djvet: {path}: no such file or directory", file=sys.stderr)
+        return EXIT_USAGE
+    mode = "fix" if args.fix else "diff" if args.diff else "check"
+    root = args.project_root.resolve() if args.project_root else find_root(args.paths, cwd)
+    answers = None
+    fingerprint = ""
+    if not args.no_cache and mode == "check":
+        # Level 1: the same command on the same files gives the same output, replayed.
+        directory = cache_dir(root)
+        answers = AnswerCache(directory, _command_key(args, cwd, root, mode))
+        targets = [(p if p.is_absolute() else cwd / p).resolve() for p in args.paths]
+        fingerprint = tree_fingerprint(root, targets, directory)
+        answer = answers.load(fingerprint)
+        if answer is not None:
+            for tag, text in answer.chunks:
+                (sys.stdout if tag == 1 else sys.stderr).write(text)
+            return answer.exit_code
+    return _check(args, cwd, root, mode, answers, fingerprint)
+
+
+def _check(
+    args: argparse.Namespace, cwd: Path, root: Path, mode: str, answers: Any, fingerprint: str
+) -> int:
+    """The check itself, when no cached answer fits: settings, index, rules, report."""
+    from .cache import (
+        Answer,
+        Recorder,
+        ResultCache,
+        Results,
+        dependency_stamps,
+        file_stamp,
+        reusable,
+    )
+    from .core.config import resolve_settings
+    from .core.python import jedi_facade
+    from .core.registry import rule_codes
+    from .report import Report, print_text, render_diff, render_github, render_json, render_sarif
+    from .runner import check_project, collect_jobs, flatten, local_edits
+
     # A one-shot run wants the same answer every time: wait for jedi rather than time-box it.
     jedi_facade.configure(blocking=True)
-    cwd = Path.cwd()
     errors: list[tuple[str, str]] = []
-    root = args.project_root.resolve() if args.project_root else find_project_root(args.paths, cwd)
     settings = resolve_settings(
         root,
         rule_codes(),
@@ -146,23 +213,26 @@ def cmd_check(args: argparse.Namespace) -> int:
             index_task = bar.add_task("Indexing", total=total)
         bar.update(index_task, completed=done)
 
-    missing = [p for p in args.paths if not (p if p.is_absolute() else cwd / p).exists()]
-    if len(missing) == len(args.paths):
-        for path in missing:
-            print(f"djvet: {path}: no such file or directory", file=sys.stderr)
-        return EXIT_USAGE
-    mode = "fix" if args.fix else "diff" if args.diff else "check"
     cache = None if args.no_cache else ResultCache(root, settings)
-    cached = cache.load() if cache is not None else CacheData()
-    project = build_index(root, settings, index_progress, cached.modules)
-    jobs = collect_jobs(args.paths, root, settings, cwd, on_error)
-    reuse: dict[str, CheckResult] = {}
+    cached = cache.load_results() if cache is not None else Results()
+    walked: dict[str, list[Path]] = {}
+    jobs = collect_jobs(args.paths, root, settings, cwd, on_error, walked)
+    tree = walked.get(str(root))  # checking the whole project: one walk serves every step
     stamps = {job.path: file_stamp(job.path) for job in jobs}
-    if mode == "check" and cached.project_fingerprint == project.fingerprint():
-        for job in jobs:
-            hit = cached.results.get(job.path)
-            if hit is not None and hit[:2] == stamps[job.path]:
-                reuse[job.path] = hit[2]
+    dependencies = dependency_stamps(root, settings, tree) if cache is not None else {}
+    reuse = reusable(cached, dependencies, stamps) if mode == "check" else {}
+    all_reused = len(reuse) == len(jobs)
+    changed = cache is not None and cached.dependencies != dependencies
+    modules = cache.load_modules() if cache is not None and not all_reused else None
+    still_valid = not changed  # the cached results of files not checked now
+    if changed and modules and mode == "check" and cached.results:
+        # Edits no other file can see (same facts): re-check only the edited files.
+        edited = local_edits(cached.dependencies, dependencies, modules, root)
+        if edited is not None:
+            modules.update(edited)
+            reuse = reusable(cached, cached.dependencies, stamps)
+            all_reused = len(reuse) == len(jobs)
+            still_valid = True
     check_task = None
 
     def check_progress(step: int) -> None:
@@ -175,61 +245,67 @@ def cmd_check(args: argparse.Namespace) -> int:
             check_task = bar.add_task("Checking", total=len(jobs))
         bar.advance(check_task, step)
 
-    outcomes = run_jobs(
-        jobs,
-        project,
+    facts, outcomes = check_project(
+        root,
         settings,
+        jobs,
         mode=mode,
         unsafe=args.unsafe_fixes,
         workers=args.jobs,
-        progress=check_progress,
+        cached=modules,
+        tree=tree,
         reuse=reuse,
+        want_facts=changed and mode == "check",
+        index_progress=index_progress,
+        check_progress=check_progress,
     )
-    unchanged = (
-        mode == "check"
-        and len(reuse) == len(jobs)
-        and cached.project_fingerprint == project.fingerprint()
-    )
-    if cache is not None and not unchanged:  # an unchanged tree: the cache is still exact
-        if mode != "check":  # fixes rewrote files: re-read them next time
-            project = build_index(root, settings)
-            stamps = {job.path: file_stamp(job.path) for job in jobs}
-        results = (
-            dict(cached.results) if cached.project_fingerprint == project.fingerprint() else {}
-        )
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            stamp = stamps[job.path]
-            if (
-                outcome.result is not None
-                and outcome.error is None
-                and stamp is not None
-                and mode == "check"
-            ):
-                results[job.path] = (*stamp, outcome.result)
-        cache.save(project, results)
+    if cache is not None and mode == "check":
+        if changed and facts is not None:
+            cache.save_modules(facts)
+        if not all_reused:
+            results = dict(cached.results) if still_valid else {}
+            for job, outcome in zip(jobs, outcomes, strict=True):
+                stamp = stamps[job.path]
+                if (
+                    outcome.result is not None
+                    and outcome.error is None
+                    and not outcome.warnings  # a reused result would come back without them
+                    and stamp is not None
+                ):
+                    results[job.path] = (*stamp, outcome.result)
+            cache.save_results(Results(dependencies, results))
     if bar is not None and (index_task is not None or check_task is not None):
         bar.stop()
     version = settings.django_version
     report = Report(
         outcomes, errors, f"{version.major}.{version.minor}", settings.django_version_source
     )
+    log: list[tuple[int, str]] = []
+    out: Any = sys.stdout
+    err: Any = sys.stderr
+    if answers is not None:
+        out, err = Recorder(sys.stdout, 1, log), Recorder(sys.stderr, 2, log)
     if args.diff:
-        sys.stdout.write(render_diff(outcomes))
+        out.write(render_diff(outcomes))
     elif args.format == "json":
-        print(render_json(report))
+        print(render_json(report), file=out)
     elif args.format == "sarif":
-        print(render_sarif(report))
+        print(render_sarif(report), file=out)
     elif args.format == "github":
         text = render_github(report)
         if text:
-            print(text)
+            print(text, file=out)
     else:
-        color = (
-            args.color
-            if args.color is not None
-            else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
-        )
-        print_text(report, sys.stdout, sys.stderr, color=color)
+        print_text(report, out, err, color=_use_color(args))
+    code = _exit_code(args, jobs, outcomes, report)
+    if answers is not None:
+        answers.save(Answer(fingerprint, log, code))
+    return code
+
+
+def _exit_code(
+    args: argparse.Namespace, jobs: Sequence[Any], outcomes: Sequence[Any], report: Any
+) -> int:
     readable = [o for o in outcomes if o.error is None]
     if jobs and not readable:
         return EXIT_USAGE
@@ -241,6 +317,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from .core.registry import all_rules
+    from .docs import versions_label
+
     rules = all_rules()
     if args.format == "json":
         import json
@@ -263,6 +342,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
             )
         )
         return EXIT_CLEAN
+    from rich.console import Console
     from rich.table import Table
 
     table = Table(show_edge=False, header_style="bold")
@@ -281,6 +361,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from .core.registry import get_rule
+    from .docs import versions_label
+
     rule = get_rule(args.code)
     if rule is None:
         print(f"djvet: unknown rule {args.code!r}; `djvet rules` lists them", file=sys.stderr)
@@ -289,6 +372,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     header += f" Fix: {'available' if rule.fixable else 'none'}.\n\n"
     text = header + rule.docs() + "\n"
     if sys.stdout.isatty():
+        from rich.console import Console
         from rich.markdown import Markdown
 
         Console().print(Markdown(text))

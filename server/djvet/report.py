@@ -9,16 +9,11 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.markup import escape
-
 from . import __version__
-from .core.registry import all_rules
-from .core.types import Edit, Finding, Severity, Span
-from .runner import FileOutcome
+from .core.types import CheckResult, Edit, Finding, Severity, Span
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {
@@ -39,6 +34,19 @@ _STYLE = {
     Severity.INFORMATION: "cyan",
     Severity.HINT: "dim",
 }
+
+
+@dataclass
+class FileOutcome:
+    """What checking one file gave: its result, or why it could not be checked."""
+
+    path: str  # display path
+    result: CheckResult | None = None
+    error: str | None = None
+    fixed_text: str | None = None  # set in --fix/--diff mode when fixes changed the text
+    original_text: str | None = None
+    fixes_applied: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,8 @@ def render_json(report: Report) -> str:
 
 def render_sarif(report: Report) -> str:
     """SARIF 2.1.0 for code-scanning upload (GitHub, GitLab, Azure DevOps)."""
+    from .core.registry import all_rules
+
     rules = list(all_rules())
     index = {rule.code: i for i, rule in enumerate(rules)}
     results = []
@@ -267,6 +277,9 @@ def print_text(
     report: Report, out: TextIO, err: TextIO, *, color: bool, show_fixes_hint: bool = True
 ) -> None:
     """ruff-like ``path:line:col: CODE message`` lines and a summary."""
+    from rich.console import Console
+    from rich.markup import escape
+
     console = Console(
         file=out, force_terminal=color, no_color=not color, highlight=False, soft_wrap=True
     )

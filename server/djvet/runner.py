@@ -1,30 +1,56 @@
-"""Check (and fix) files on disk for the CLI: find the project, index it, run the engine per file.
+"""Check (and fix) files on disk for the CLI: index the project, then run the engine per file.
 
-Small trees are checked in this process; large ones are split across worker processes that
-each receive the already-built project index, so every file is still checked against the
-whole project (models, views, URL names).
+Each Python file is parsed once: the index build keeps the trees it parsed (within a budget
+of text per process) and the check of the same file reuses them. Small trees are handled in
+this process. Large ones are split across forked workers: each parses and summarises a share
+of the files, the workers swap their module facts (as the pickled bytes they sent, so the
+parent never re-pickles them) so every worker holds the whole project index, then each
+checks the files it parsed and takes further work from the parent as it finishes.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .core.config import Settings
 from .core.engine import check, fix_document
-from .core.project import ProjectIndex, is_excluded, walk_files
-from .core.python.facts import ModuleInfo
+from .core.project import (
+    MAX_INDEX_BYTES,
+    ProjectIndex,
+    digest_text,
+    is_excluded,
+    module_name,
+    read_source,
+    walk_files,
+)
+from .core.python.facts import ModuleInfo, extract_module
+from .core.python.parse import PythonSource, parse_python
+from .core.python.parse import prime as prime_parse
 from .core.rule import Document
 from .core.sources import classify
 from .core.types import CheckResult, SourceKind
+from .report import FileOutcome
 
 PARALLEL_THRESHOLD = 150  # files; below this, process start-up costs more than it saves
 MAX_CHECK_BYTES = 10_000_000
+# Parsed trees kept from the index build for the check, counted in characters of source text
+# and shared between the worker processes: a tree and its position tables take ~38 bytes of
+# memory per character, so this bounds the extra memory near 115 MB whatever the number of
+# cores (measured on bench/corpus/x1: 6.9 M characters of Python). Files beyond it are
+# parsed a second time by the check.
+TREE_BUDGET_CHARS = 3_000_000
+FILES_PER_WORKER = 100  # a smaller share does not pay for a worker's start and its index
+WORK_CHUNK = 16  # jobs handed to a worker at a time: small enough to balance the tail
+
+CachedModules = Mapping[str, tuple[int, int, ModuleInfo]]
+Trees = dict[str, tuple[str, PythonSource]]  # path -> (text as read, its parse)
 
 
 @dataclass(frozen=True)
@@ -66,17 +92,6 @@ def write_file(source: SourceFile, text: str) -> None:
     os.replace(tmp, source.path)
 
 
-@dataclass
-class FileOutcome:
-    path: str  # display path
-    result: CheckResult | None = None
-    error: str | None = None
-    fixed_text: str | None = None  # set in --fix/--diff mode when fixes changed the text
-    original_text: str | None = None
-    fixes_applied: int = 0
-    warnings: list[str] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class Job:
     path: str  # absolute
@@ -97,8 +112,13 @@ def collect_jobs(
     settings: Settings,
     cwd: Path,
     on_error: Callable[[str, str], None],
+    walked: dict[str, list[Path]] | None = None,
 ) -> list[Job]:
-    """The files to check under ``targets``, classified; explicitly named files are always checked."""
+    """The files to check under ``targets``, classified; explicitly named files are always checked.
+
+    ``walked`` receives each target folder's walk (by absolute path): the walk of the root is
+    the index's, which need not walk the tree again.
+    """
     jobs: list[Job] = []
     seen: set[str] = set()
     for target in targets:
@@ -111,7 +131,10 @@ def collect_jobs(
         def walk_error(path: Path, message: str) -> None:
             on_error(display_path(path, cwd), message)
 
-        for path in walk_files(root, absolute, settings.exclude, walk_error):
+        found = list(walk_files(root, absolute, settings.exclude, walk_error))
+        if walked is not None and not explicit:
+            walked[str(absolute)] = found
+        for path in found:
             key = str(path)
             if key in seen:
                 continue
@@ -134,19 +157,21 @@ def collect_jobs(
     return jobs
 
 
-# Worker-process state: the index and settings are sent once per worker, not once per file.
-_WORKER: dict[str, object] = {}
-
-
-def _init_worker(project: ProjectIndex, settings: Settings, mode: str, unsafe: bool) -> None:
-    _WORKER.update(project=project, settings=settings, mode=mode, unsafe=unsafe)
-
-
 def run_job(
-    job: Job, project: ProjectIndex, settings: Settings, mode: str, unsafe: bool
+    job: Job,
+    project: ProjectIndex,
+    settings: Settings,
+    mode: str,
+    unsafe: bool,
+    trees: Trees | None = None,
 ) -> FileOutcome:
-    """Check one file (``mode`` "check", "fix" or "diff")."""
+    """Check one file (``mode`` "check", "fix" or "diff").
+
+    ``trees`` holds parses from the index build; the file's entry is used (when the text read
+    now is still the text parsed then) and dropped.
+    """
     outcome = FileOutcome(job.display)
+    kept = trees.pop(job.path, None) if trees else None
     try:
         source = read_file(Path(job.path))
     except (OSError, ValueError) as exc:
@@ -156,17 +181,21 @@ def run_job(
         outcome.warnings.append(
             "not valid UTF-8; undecodable bytes were replaced and no fix will be written"
         )
-    document = Document(source.text, job.path, job.kind)
+    text = source.text
+    if kept is not None and kept[0] == text:
+        text = kept[0]
+        prime_parse(text, kept[1])
+    document = Document(text, job.path, job.kind)
     try:
         if mode in ("fix", "diff") and not source.lossy:
-            text, applied, result = fix_document(document, project, settings, unsafe=unsafe)
+            fixed, applied, result = fix_document(document, project, settings, unsafe=unsafe)
             outcome.result = result
-            if applied and text != source.text:
-                outcome.fixed_text = text
+            if applied and fixed != source.text:
+                outcome.fixed_text = fixed
                 outcome.original_text = source.text
                 outcome.fixes_applied = applied
                 if mode == "fix":
-                    write_file(source, text)
+                    write_file(source, fixed)
         else:
             outcome.result = check(document, project, settings)
     except RecursionError:
@@ -176,14 +205,399 @@ def run_job(
     return outcome
 
 
-def _run_in_worker(job: Job) -> FileOutcome:
-    return run_job(
-        job,
-        _WORKER["project"],  # type: ignore[arg-type]
-        _WORKER["settings"],  # type: ignore[arg-type]
-        str(_WORKER["mode"]),
-        bool(_WORKER["unsafe"]),
+def extract_modules(
+    paths: Iterable[str], root: Path, budget: int | None = None
+) -> tuple[dict[str, tuple[int, int, ModuleInfo]], Trees]:
+    """Read, parse and summarise Python files as ``ProjectIndex.update_file`` does.
+
+    Returns the module facts with their (mtime_ns, size) stamps, in the form
+    ``ProjectIndex.scan(cached=...)`` adopts, and the parsed trees of the first files up to
+    ``budget`` characters. A file that cannot be read or summarised is left out: the index's
+    own read of it records the error.
+    """
+    modules: dict[str, tuple[int, int, ModuleInfo]] = {}
+    trees: Trees = {}
+    left = TREE_BUDGET_CHARS if budget is None else budget
+    for key in paths:
+        path = Path(key)
+        try:
+            stat = path.stat()
+            if stat.st_size > MAX_INDEX_BYTES:
+                continue
+            text = read_source(path)
+            source = parse_python(text, key)
+            info = extract_module(source, module_name(root, path), key, digest_text(text))
+        except Exception:  # the index's own read of the file reports what went wrong
+            continue
+        modules[key] = (stat.st_mtime_ns, stat.st_size, info)
+        if len(text) <= left:
+            trees[key] = (text, source)
+            left -= len(text)
+    return modules, trees
+
+
+@dataclass
+class ModuleFacts:
+    """Every module's facts after a run, as the cache stores them without re-pickling.
+
+    ``adopted`` are the cached entries still valid; ``fresh`` what was extracted now, each
+    part a mapping or the pickled bytes a worker sent (the parent never unpickles those).
+    """
+
+    adopted: Mapping[str, tuple[int, int, ModuleInfo]]
+    fresh: list[bytes | Mapping[str, tuple[int, int, ModuleInfo]]]
+
+
+MAX_LOCAL_EDITS = 32  # changed files compared one by one; more than this re-checks everything
+
+
+def local_edits(
+    before: Mapping[str, tuple[int, int] | None],
+    now: Mapping[str, tuple[int, int] | None],
+    cached: CachedModules,
+    root: Path,
+) -> dict[str, tuple[int, int, ModuleInfo]] | None:
+    """The new facts of the changed files, when no other file's check can see the change.
+
+    ``before``/``now`` are the stamps of every file a check may read (Python files and
+    templates). The change is local when the same files exist, only Python files changed,
+    and each changed module's facts — everything the index shows other files, positions
+    included — are equal to its cached facts, and it is not a settings module (whose
+    ``TEMPLATES`` are read from its text). Then only the changed files need checking.
+    Returns None when anything else changed.
+    """
+    if before.keys() != now.keys():
+        return None
+    changed = [path for path, stamp in now.items() if before[path] != stamp]
+    if len(changed) > MAX_LOCAL_EDITS or not all(p.endswith(".py") for p in changed):
+        return None
+    fresh, _ = extract_modules(changed, root, 0)
+    for path in changed:
+        old, new = cached.get(path), fresh.get(path)
+        if old is None or new is None:
+            return None
+        old_info, new_info = old[2], new[2]
+        if "TEMPLATES" in old_info.assignments or "TEMPLATES" in new_info.assignments:
+            return None
+        if replace(new_info, digest=old_info.digest) != old_info:
+            return None
+    return fresh
+
+
+def _settle_gc() -> None:
+    """After a build with the collector off: exempt what exists from it, switch it back on.
+
+    The index lives until the process ends; a full collection during the check would
+    re-traverse it (and forked workers would copy its pages to update GC headers).
+    """
+    gc.freeze()
+    gc.enable()
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), not all the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _python_files(project: ProjectIndex) -> list[str]:
+    return [
+        str(p)
+        for p in walk_files(project.root, project.root, project.excludes)
+        if p.suffix == ".py"
+    ]
+
+
+def _split_cached(
+    paths: Sequence[str], cached: CachedModules | None
+) -> tuple[dict[str, tuple[int, int, ModuleInfo]], list[str]]:
+    """Cached facts still valid by their file's stamp, and the files to (re)read."""
+    hits: dict[str, tuple[int, int, ModuleInfo]] = {}
+    stale: list[str] = []
+    for key in paths:
+        hit = cached.get(key) if cached else None
+        if hit is not None:
+            try:
+                stat = os.stat(key)
+            except OSError:
+                hit = None
+            else:
+                if (stat.st_mtime_ns, stat.st_size) != hit[:2]:
+                    hit = None
+        if hit is None:
+            stale.append(key)
+        else:
+            hits[key] = hit
+    return hits, stale
+
+
+def check_project(
+    root: Path,
+    settings: Settings,
+    jobs: Sequence[Job],
+    *,
+    mode: str = "check",
+    unsafe: bool = False,
+    workers: int | None = None,
+    cached: CachedModules | None = None,
+    reuse: Mapping[str, CheckResult] | None = None,
+    want_facts: bool = True,
+    tree: Sequence[Path] | None = None,
+    index_progress: Callable[[int, int], None] | None = None,
+    check_progress: Callable[[int], None] | None = None,
+) -> tuple[ModuleFacts | None, list[FileOutcome]]:
+    """Index the project under ``root`` and check ``jobs``; outcomes keep the jobs' order.
+
+    ``cached`` holds module facts from an earlier run (adopted when the file's stamp is
+    unchanged), ``reuse`` still-valid results by absolute path (those jobs are not checked),
+    ``tree`` the walk of ``root`` when the caller has it. Also returns every module's facts, for the cache (None when every job was reused and
+    ``want_facts`` is false: then nothing is indexed at all).
+    """
+    outcomes: list[FileOutcome | None] = [None] * len(jobs)
+    todo: list[int] = []
+    for number, job in enumerate(jobs):
+        hit = reuse.get(job.path) if reuse else None
+        if hit is not None:
+            outcomes[number] = FileOutcome(job.display, hit)
+        else:
+            todo.append(number)
+    if check_progress and len(todo) < len(jobs):
+        check_progress(len(jobs) - len(todo))
+    if not todo and not want_facts:
+        return None, [o for o in outcomes if o is not None]
+    gc.disable()
+    project = ProjectIndex(root, settings.exclude, settings.template_dirs)
+    python = (
+        [str(p) for p in tree if p.suffix == ".py"] if tree is not None else _python_files(project)
     )
+    hits, stale = _split_cached(python, cached)
+    count = workers if workers is not None else available_cores()
+    # Each worker holds a whole index: no more workers than the tree keeps busy.
+    count = min(count, max(1, (len(todo) + len(stale)) // FILES_PER_WORKER))
+    parallel = (
+        count > 1
+        and sys.platform != "win32"
+        and len(todo) + len(stale) >= PARALLEL_THRESHOLD
+        and len(todo) > 1
+    )
+    facts = None
+    if parallel:
+        facts = _run_parallel(
+            project, settings, jobs, todo, hits, stale, outcomes, mode, unsafe, count,
+            index_progress, check_progress,
+        )  # fmt: skip
+    if facts is None:
+        facts = _run_serial(
+            project, settings, jobs, todo, hits, stale, outcomes, mode, unsafe,
+            index_progress, check_progress,
+        )  # fmt: skip
+    return facts, [o for o in outcomes if o is not None]
+
+
+def _run_serial(
+    project: ProjectIndex,
+    settings: Settings,
+    jobs: Sequence[Job],
+    todo: Sequence[int],
+    hits: Mapping[str, tuple[int, int, ModuleInfo]],
+    stale: Sequence[str],
+    outcomes: list[FileOutcome | None],
+    mode: str,
+    unsafe: bool,
+    index_progress: Callable[[int, int], None] | None,
+    check_progress: Callable[[int], None] | None,
+) -> ModuleFacts:
+    """Index and check in this process (jobs whose outcome is already known are skipped)."""
+    gc.disable()
+    fresh, trees = extract_modules(stale, project.root)
+    project.scan(progress=index_progress, cached={**hits, **fresh})
+    _settle_gc()
+    for number in todo:
+        if outcomes[number] is not None:
+            continue
+        outcomes[number] = run_job(jobs[number], project, settings, mode, unsafe, trees)
+        if check_progress:
+            check_progress(1)
+    return ModuleFacts(hits, [fresh])
+
+
+def _shares(paths: Sequence[str], count: int) -> list[list[str]]:
+    """Split files into ``count`` shares of about equal bytes (largest first, to the lightest)."""
+    sized = []
+    for key in paths:
+        try:
+            sized.append((os.stat(key).st_size, key))
+        except OSError:
+            sized.append((0, key))
+    sized.sort(reverse=True)
+    shares: list[list[str]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for size, key in sized:
+        lightest = loads.index(min(loads))
+        shares[lightest].append(key)
+        loads[lightest] += size + 2_000  # a file costs something whatever its size
+    return shares
+
+
+def _worker_main(
+    conn: Any,
+    share: Sequence[str],
+    project: ProjectIndex,
+    settings: Settings,
+    jobs: Sequence[Job],
+    hits: Mapping[str, tuple[int, int, ModuleInfo]],
+    mode: str,
+    unsafe: bool,
+    budget: int,
+) -> None:
+    """A forked worker: summarise ``share``, adopt the others' facts, check what it is sent."""
+    try:
+        gc.disable()
+        fresh, trees = extract_modules(share, project.root, budget)
+        conn.send_bytes(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+        modules: dict[str, tuple[int, int, ModuleInfo]] = dict(hits)
+        for _ in range(conn.recv()):
+            modules.update(pickle.loads(conn.recv_bytes()))
+        modules.update(fresh)
+        project.scan(cached=modules)
+        del modules, fresh
+        _settle_gc()
+        results: list[tuple[int, FileOutcome]] = []
+        while True:
+            conn.send(results)
+            numbers = conn.recv()
+            if numbers is None:
+                break
+            results = [
+                (n, run_job(jobs[n], project, settings, mode, unsafe, trees)) for n in numbers
+            ]
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass
+    finally:
+        conn.close()
+
+
+def _run_parallel(
+    project: ProjectIndex,
+    settings: Settings,
+    jobs: Sequence[Job],
+    todo: Sequence[int],
+    hits: Mapping[str, tuple[int, int, ModuleInfo]],
+    stale: Sequence[str],
+    outcomes: list[FileOutcome | None],
+    mode: str,
+    unsafe: bool,
+    count: int,
+    index_progress: Callable[[int, int], None] | None,
+    check_progress: Callable[[int], None] | None,
+) -> ModuleFacts | None:
+    """Index and check across ``count`` forked workers; None when a worker failed.
+
+    After a failure the outcomes gathered so far stay; the caller finishes the rest serially.
+    """
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("fork")
+    shares = _shares(stale, count)
+    owner = {key: index for index, share in enumerate(shares) for key in share}
+    own: list[list[int]] = [[] for _ in range(count)]
+    pool: list[int] = []
+    for number in todo:
+        worker = owner.get(jobs[number].path)
+        (own[worker] if worker is not None else pool).append(number)
+    for queue in own:
+        queue.reverse()  # popped from the end: checked in walk order
+    pool.reverse()
+    conns: list[Any] = []
+    processes = []
+    try:
+        for index in range(count):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(
+                target=_worker_main,
+                args=(
+                    child_end,
+                    shares[index],
+                    project,
+                    settings,
+                    jobs,
+                    hits,
+                    mode,
+                    unsafe,
+                    TREE_BUDGET_CHARS // count,
+                ),
+                daemon=True,
+            )
+            process.start()
+            child_end.close()
+            conns.append(parent_end)
+            processes.append(process)
+        blobs: dict[int, bytes] = {}
+        while len(blobs) < count:
+            for ready in wait([c for i, c in enumerate(conns) if i not in blobs]):
+                index = conns.index(ready)
+                blobs[index] = conns[index].recv_bytes()
+                if index_progress:
+                    index_progress(sum(len(shares[i]) for i in blobs), len(stale))
+        for index, conn in enumerate(conns):
+            conn.send(count - 1)
+            for other in range(count):
+                if other != index:
+                    conn.send_bytes(blobs[other])
+        facts = ModuleFacts(hits, [blobs[index] for index in range(count)])
+        del blobs
+        _settle_gc()
+
+        def next_chunk(index: int) -> list[int] | None:
+            queue = own[index] or pool
+            if queue:
+                return [queue.pop() for _ in range(min(WORK_CHUNK, len(queue)))]
+            # Done early: take the files another worker would check last (parsed again here).
+            victim = max(own, key=len)
+            chunk = victim[:WORK_CHUNK]
+            del victim[:WORK_CHUNK]
+            return chunk or None
+
+        active = set(range(count))
+        while active:
+            for ready in wait([conns[i] for i in active]):
+                index = conns.index(ready)
+                conn = conns[index]
+                results = conn.recv()
+                for number, outcome in results:
+                    outcomes[number] = outcome
+                if check_progress and results:
+                    check_progress(len(results))
+                chunk = next_chunk(index)
+                conn.send(chunk)
+                if chunk is None:
+                    active.discard(index)
+    except (EOFError, OSError, pickle.UnpicklingError):
+        return None
+    finally:
+        for conn in conns:
+            conn.close()
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    return facts
+
+
+# Worker state for ``run_jobs``: the index and settings are inherited once per worker.
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(project: ProjectIndex, settings: Settings, mode: str, unsafe: bool) -> None:
+    _WORKER.update(project=project, settings=settings, mode=mode, unsafe=unsafe)
+
+
+def _run_in_worker(job: Job) -> FileOutcome:
+    return run_job(job, _WORKER["project"], _WORKER["settings"], _WORKER["mode"], _WORKER["unsafe"])
 
 
 def run_jobs(
@@ -195,74 +609,50 @@ def run_jobs(
     unsafe: bool = False,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
-    reuse: Mapping[str, CheckResult] | None = None,
 ) -> list[FileOutcome]:
-    """Check every job, in parallel when the tree is large; results keep the jobs' order.
+    """Check every job against an index built already; results keep the jobs' order.
 
-    ``reuse`` holds still-valid cached results by absolute path (check mode only).
+    The CLI uses ``check_project`` instead, which parses each file once for both the index
+    and the check; this is the benchmark's split of the two phases.
     """
-    reused = {
-        job.path: FileOutcome(job.display, reuse[job.path])
-        for job in jobs
-        if reuse and job.path in reuse
-    }
-    if progress and reused:
-        progress(len(reused))
-    todo = [job for job in jobs if job.path not in reused]
-    fresh = _run_jobs(todo, project, settings, mode, unsafe, workers, progress)
-    by_path = dict(zip((job.path for job in todo), fresh, strict=True))
-    return [reused.get(job.path) or by_path[job.path] for job in jobs]
-
-
-def _run_jobs(
-    jobs: Sequence[Job],
-    project: ProjectIndex,
-    settings: Settings,
-    mode: str,
-    unsafe: bool,
-    workers: int | None,
-    progress: Callable[[int], None] | None,
-) -> list[FileOutcome]:
     count = workers if workers is not None else (os.cpu_count() or 1)
-    if count <= 1 or len(jobs) < PARALLEL_THRESHOLD:
-        results = []
+    if count <= 1 or len(jobs) < PARALLEL_THRESHOLD or sys.platform == "win32":
+        outcomes = []
         for job in jobs:
-            results.append(run_job(job, project, settings, mode, unsafe))
+            outcomes.append(run_job(job, project, settings, mode, unsafe))
             if progress:
                 progress(1)
-        return results
-    chunk = max(1, min(64, len(jobs) // (count * 8)))
-    context = None
-    if sys.platform != "win32":
-        import multiprocessing
+        return outcomes
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-        context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
         max_workers=count,
-        mp_context=context,
+        mp_context=multiprocessing.get_context("fork"),
         initializer=_init_worker,
         initargs=(project, settings, mode, unsafe),
     ) as pool:
-        results = []
-        for outcome in pool.map(_run_in_worker, jobs, chunksize=chunk):
-            results.append(outcome)
+        outcomes = []
+        for outcome in pool.map(
+            _run_in_worker, jobs, chunksize=max(1, min(64, len(jobs) // (count * 8)))
+        ):
+            outcomes.append(outcome)
             if progress:
                 progress(1)
-    return results
+    return outcomes
 
 
 def build_index(
     root: Path,
     settings: Settings,
     progress: Callable[[int, int], None] | None = None,
-    cached: Mapping[str, tuple[int, int, ModuleInfo]] | None = None,
+    cached: CachedModules | None = None,
 ) -> ProjectIndex:
+    """The project index alone (with the collector off while it is built)."""
+    gc.disable()
     project = ProjectIndex(root, settings.exclude, settings.template_dirs)
     project.scan(progress=progress, cached=cached)
-    # The index lives until the process ends: move it out of the cyclic GC's reach, or every
-    # full collection during the check re-traverses it (parsing ran 35-50% slower), and forked
-    # workers would copy its pages just to update GC headers.
-    gc.freeze()
+    _settle_gc()
     return project
 
 

@@ -252,8 +252,13 @@ def test_rules_and_explain(project):
 def test_parallel_run_matches_serial(project):
     for i in range(160):
         (project / "shop" / f"v{i}.py").write_text(MIXED_VIEW if i % 4 == 0 else CLEAN_VIEW)
-    serial = json.loads(djvet("check", "--format", "json", "-j", "1", cwd=project).stdout)
-    parallel = json.loads(djvet("check", "--format", "json", "-j", "2", cwd=project).stdout)
+    # --no-cache: the second run would otherwise replay the first one's cached answer.
+    serial = json.loads(
+        djvet("check", "--format", "json", "-j", "1", "--no-cache", cwd=project).stdout
+    )
+    parallel = json.loads(
+        djvet("check", "--format", "json", "-j", "2", "--no-cache", cwd=project).stdout
+    )
     assert serial == parallel and len(serial["findings"]) == 41
 
 

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from packaging.version import Version
 
 from djvet.core.config import Settings
-from djvet.core.engine import apply_fixes, check, fix_document, suppressions
+from djvet.core.engine import active_rules, apply_fixes, check, fix_document, suppressions
 from djvet.core.project import in_memory_project
+from djvet.core.registry import all_rules
 from djvet.core.rule import CheckContext, Document, Rule
 from djvet.core.text import LineIndex, apply_edits, line_starts, split_lines
 from djvet.core.types import Applicability, Edit, Finding, Fix, Severity, SourceKind, Span
@@ -183,3 +184,24 @@ def test_core_never_imports_pygls_or_lsprotocol():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"core pulled in: {out.stdout}"
+
+
+def test_registered_rule_selection_follows_each_settings_object():
+    """``active_rules`` remembers the selection per Settings; new settings, new selection."""
+    everything = Settings(django_version=Version("5.2"))
+    first = active_rules(SourceKind.PYTHON, everything)
+    assert {r.code for r in first} >= {"DJV102", "DJV201", "DJV301"}
+    first.clear()  # a caller's copy: the remembered selection is not touched
+    assert [r.code for r in active_rules(SourceKind.PYTHON, everything)] == [
+        r.code for r in all_rules() if SourceKind.PYTHON in r.targets
+    ]
+    only = Settings(select=("DJV2",), django_version=Version("5.2"))
+    assert {r.code for r in active_rules(SourceKind.PYTHON, only)} == {"DJV201", "DJV202", "DJV203"}
+    old = Settings(select=("DJV2",), django_version=Version("4.0"))
+    assert active_rules(SourceKind.PYTHON, old) == []  # DJV20x apply from Django 4.1
+    templates = active_rules(SourceKind.DJANGO_TEMPLATE, everything)
+    assert [r.code for r in templates] == ["DJV101"]
+    assert active_rules(SourceKind.PYTHON, everything, RULES) == RULES  # rules given: not cached
+    assert active_rules(SourceKind.PYTHON, Settings(django_version=Version("4.2")), RULES) == [
+        RULES[1]  # DJV901 applies from Django 5.0
+    ]

@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 
 from djvet.core.text import LineIndex, line_index
 
-_TEXT = st.lists(st.sampled_from(["a", "b", " ", "\n", "\r", "\r\n", "é", "😀"]), max_size=40).map("".join)
+_TEXT = st.lists(st.sampled_from(["a", "b", " ", "\n", "\r", "\r\n", "é", "😀"]), max_size=40).map(
+    "".join
+)
 
 
 @settings(max_examples=3000, deadline=None)

@@ -187,7 +187,9 @@ def test_token_changes_with_model_files_only() -> None:
     assert model_index(project).token == before  # a view edit keeps cached analyses valid
     project.update_text("/p/catalog/models.py", CATALOG + "\n# edited\n")
     assert model_index(project).token == before  # a comment changes no model
-    project.update_text("/p/catalog/models.py", CATALOG + "\n\nclass Extra(models.Model):\n    pass\n")
+    project.update_text(
+        "/p/catalog/models.py", CATALOG + "\n\nclass Extra(models.Model):\n    pass\n"
+    )
     assert model_index(project).token != before
     assert "catalog.models.Extra" in model_index(project).models
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
-from djvet.core.django.logout import Behaviour, classify_route, target_for_name, target_for_path
+from djvet.core.django.logout import (
+    Behaviour,
+    class_may_log_out,
+    classify_route,
+    target_for_name,
+    target_for_path,
+)
 from djvet.core.django.urls import build_url_index, url_index
+from djvet.core.django.views import ViewResolver
 from djvet.core.project import in_memory_project
 from tests.runtime.harness import run_in_django
 
@@ -396,3 +403,165 @@ def test_several_root_urlconfs_must_agree() -> None:
     assert index.reverse("logout") is None  # LogoutView in one site, a project view in the other
     assert index.resolve("/accounts/logout/") == (None, False)
     assert index.reverse("login") is not None  # only one site knows it
+
+
+# -- shared work across routes -----------------------------------------------------------------
+
+
+def test_one_resolver_for_every_route_classifies_like_a_fresh_one(project, index) -> None:
+    """Classifications share one ViewResolver per index; the answer must not depend on order."""
+    routes = list(index.routes)
+    fresh = [classify_route(project, route, V52) for route in routes]
+    forward = ViewResolver(project, V52)
+    backward = ViewResolver(project, V52)
+    assert [classify_route(project, r, V52, forward) for r in routes] == fresh
+    assert [classify_route(project, r, V52, backward) for r in reversed(routes)] == fresh[::-1]
+    assert {t.behaviour for t in fresh} >= {Behaviour.REJECTS, Behaviour.LOGS_OUT}
+
+
+def test_same_pattern_text_is_compiled_once_and_still_resolves_per_app() -> None:
+    """Every app routes "<int:pk>/": one compiled regex serves all of them, even when the
+    project has more distinct patterns than ``re``'s own cache keeps (512)."""
+    apps = [f"app{i}" for i in range(300)]
+    files = {
+        "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+        "proj/urls.py": "from django.urls import include, path\n\nurlpatterns = [\n"
+        + "".join(f'    path("{a}/", include("{a}.urls")),\n' for a in apps)
+        + "]\n",
+    }
+    for app in apps:
+        files[f"{app}/urls.py"] = (
+            "from django.urls import path\nfrom . import views\n\n"
+            f'app_name = "{app}"\nurlpatterns = [\n'
+            f'    path("{app}-a/<slug:s>/", views.detail, name="a"),\n'
+            f'    path("{app}-b/<slug:s>/", views.detail, name="b"),\n'
+            '    path("<int:pk>/", views.detail, name="detail"),\n]\n'
+        )
+        files[f"{app}/views.py"] = "def detail(request, pk):\n    pass\n"
+    index = build_url_index(in_memory_project(files))
+    route, certain = index.resolve("/app299/7/")
+    assert certain and route is not None and route.name == "app299:detail"
+    assert index.resolve("/app299/x/") == (None, True)
+    shared = {
+        id(entry.chain[-1].regex)
+        for table in index.tables
+        for entry in table.entries
+        if entry.chain[-1] is not None and entry.chain[-1].display == "<int:pk>/"
+    }
+    assert len(shared) == 1
+
+
+MORE_VIEWS = """\
+from django.contrib.auth import logout
+from django.contrib.auth.views import LogoutView
+from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.generic import ListView
+
+from .helpers import end_session, log_out_view
+from .mixins import LogoutMixin
+
+
+class MixedIn(LogoutMixin, View):
+    pass
+
+
+class ThroughHelper(View):
+    def post(self, request):
+        end_session(request)
+        return HttpResponse("bye")
+
+
+class Aliased(View):
+    def leave(self, request):
+        logout(request)
+        return HttpResponse("bye")
+
+    post = leave
+
+
+class Assigned(View):
+    post = log_out_view
+
+
+class Decorated(View):
+    @method_decorator(require_POST)
+    def post(self, request):
+        logout(request)
+        return HttpResponse("bye")
+
+
+@method_decorator(require_POST, name="dispatch")
+class Restricted(View):
+    def get(self, request):
+        logout(request)
+        return HttpResponse("bye")
+
+
+class Subclassed(LogoutView):
+    pass
+
+
+class Listing(ListView):
+    pass
+
+
+class Cycle(View):
+    def get(self, request):
+        return HttpResponse("page")
+"""
+MORE_URLS = """\
+from django.urls import path
+from . import views
+
+urlpatterns = [
+    path("mixed/", views.MixedIn.as_view(), name="mixed"),
+    path("helper/", views.ThroughHelper.as_view(), name="helper"),
+    path("aliased/", views.Aliased.as_view(), name="aliased"),
+    path("assigned/", views.Assigned.as_view(), name="assigned"),
+    path("decorated/", views.Decorated.as_view(), name="decorated"),
+    path("restricted/", views.Restricted.as_view(), name="restricted"),
+    path("subclassed/", views.Subclassed.as_view(), name="subclassed"),
+    path("listing/", views.Listing.as_view(), name="listing"),
+    path("cycle/", views.Cycle.as_view(), name="cycle"),
+]
+"""
+MORE_FILES = {
+    "urls.py": MORE_URLS,
+    "views.py": MORE_VIEWS,
+    "helpers.py": "from django.contrib.auth import logout\n\n\ndef end_session(request):\n    logout(request)\n\n\ndef log_out_view(self, request):\n    logout(request)\n",
+    "mixins.py": "from django.contrib.auth import logout\n\n\nclass LogoutMixin:\n    def post(self, request, *args, **kwargs):\n        logout(request)\n",
+}
+
+
+@pytest.mark.parametrize("version", [V42, V52], ids=str)
+@pytest.mark.parametrize(
+    "files", [FILES, MORE_FILES], ids=["accounts-project", "handlers-elsewhere"]
+)
+def test_logouts_only_shortcut_never_hides_a_logout_class_view(files, version) -> None:
+    """``class_may_log_out`` rules a class out only when the full analysis finds no logout."""
+    project = in_memory_project(files)
+    index = url_index(project)
+    resolver = ViewResolver(project, version)
+    checked = rejecting = 0
+    for route in index.routes:
+        cls = project.resolve_class(route.view.target) if route.view.kind == "class" else None
+        if cls is None:
+            continue
+        checked += 1
+        full = classify_route(project, route, version)
+        rejecting += full.behaviour is Behaviour.REJECTS
+        logout = full.behaviour in (Behaviour.REJECTS, Behaviour.LOGS_OUT)
+        if not class_may_log_out(project, cls, resolver):
+            assert not logout, route.name
+        if route.name is not None:
+            quick = target_for_name(
+                project, index, route.name, route.has_params, version, logouts_only=True
+            )
+            if logout:
+                assert quick.behaviour is full.behaviour, route.name
+            else:
+                assert quick.behaviour not in (Behaviour.REJECTS, Behaviour.LOGS_OUT), route.name
+    assert checked >= 3 and rejecting >= 2

@@ -15,7 +15,7 @@ from .django.template_engines import is_jinja2_template
 from .project import ProjectIndex
 from .registry import all_rules
 from .rule import CheckContext, Document, Rule
-from .text import LineIndex, apply_edits
+from .text import apply_edits, line_index
 from .types import CheckResult, Edit, Finding, RuleError, SourceKind
 
 log = logging.getLogger("djvet")
@@ -31,7 +31,7 @@ def suppressions(text: str, kind: SourceKind) -> dict[int, frozenset[str]]:
     out: dict[int, frozenset[str]] = {}
     if "noqa" not in text and "djvet" not in text:
         return out
-    lines = LineIndex(text)
+    lines = line_index(text)
     for number in range(lines.line_count):
         line = lines.line_text(number)
         codes: set[str] = set()
@@ -69,13 +69,32 @@ def _is_suppressed(finding: Finding, table: dict[int, frozenset[str]]) -> bool:
     return False
 
 
+# (kind, id(settings)) -> (settings, rules): the registered rules active for a kind of document
+# under one (frozen) Settings. Every document asks; the answer changes only with the settings.
+_ACTIVE: dict[tuple[SourceKind, int], tuple[Settings, tuple[Rule, ...]]] = {}
+_ACTIVE_LIMIT = 64
+
+
 def active_rules(
     kind: SourceKind, settings: Settings, rules: Sequence[Rule] | None = None
 ) -> list[Rule]:
     """The rules that look at ``kind`` under these settings and this Django version."""
+    if rules is None:
+        key = (kind, id(settings))
+        cached = _ACTIVE.get(key)
+        if cached is None or cached[0] is not settings:
+            if len(_ACTIVE) >= _ACTIVE_LIMIT:
+                _ACTIVE.clear()
+            cached = (settings, tuple(_select(kind, settings, all_rules())))
+            _ACTIVE[key] = cached
+        return list(cached[1])
+    return _select(kind, settings, rules)
+
+
+def _select(kind: SourceKind, settings: Settings, rules: Sequence[Rule]) -> list[Rule]:
     return [
         rule
-        for rule in (rules if rules is not None else all_rules())
+        for rule in rules
         if kind in rule.targets
         and settings.is_enabled(rule.code)
         and rule.applies_to_version(settings.django_version)

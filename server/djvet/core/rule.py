@@ -11,7 +11,7 @@ import abc
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from packaging.specifiers import SpecifierSet
@@ -121,6 +121,12 @@ class CheckContext:
         return docs_url(path_or_url, self.django_version)
 
 
+@cache
+def _version_in(specifier: str, version: Version) -> bool:
+    """``version`` satisfies ``specifier`` (memoised: every document asks for every rule)."""
+    return SpecifierSet(specifier).contains(version, prereleases=True)
+
+
 class Rule(abc.ABC):
     """Base class of every djvet rule. Subclasses set the class attributes and ``check``.
 
@@ -143,7 +149,7 @@ class Rule(abc.ABC):
 
     @classmethod
     def applies_to_version(cls, version: Version) -> bool:
-        return SpecifierSet(cls.django).contains(version, prereleases=True)
+        return _version_in(cls.django, version)
 
     def gate(self, ctx: CheckContext) -> bool:
         """A cheap test that the document could contain a finding (default: yes)."""

@@ -13,6 +13,7 @@ from ..core.templates.logout_links import (
     find_get_logouts,
     form_rewrite,
     link_rewrite,
+    may_start_a_literal_path,
     owner_form,
     rewrites_cleanly,
 )
@@ -267,7 +268,15 @@ class LogoutLinkUsesGet(Rule):
 
     def gate(self, ctx: CheckContext) -> bool:
         text = ctx.text
-        return "<" in text and ("href" in text or "action" in text)
+        if "<" not in text:
+            return False
+        if "href" not in text and "action" not in text:
+            lowered = text.lower()  # attribute names are case-insensitive: HREF, formAction
+            if "href" not in lowered and "action" not in lowered:
+                return False
+        # A URL djvet reads is a {% url %} / url() name (a bound variable included) or a
+        # literal path: without either, no attribute can point at a logout.
+        return "url" in text or may_start_a_literal_path(text)
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         source = ctx.template

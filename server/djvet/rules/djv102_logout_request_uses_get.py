@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from ..core.django.logout import Behaviour, LogoutTarget, qualify, target_for_name, target_for_path
 from ..core.django.urls import UrlIndex, url_index
-from ..core.django.views import document_module
 from ..core.python.edits import fix_keeps_valid
 from ..core.python.facts import ModuleInfo
 from ..core.rule import CheckContext, Invalid, Rule, Valid
 from ..core.types import Applicability, Edit, Finding, Fix, Related, Severity, SourceKind
+from ._document import module_facts
 
 REVERSE_FUNCTIONS = frozenset(
     {
@@ -189,6 +189,22 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
+def walk(root: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(root))`` in the same (breadth-first) order, without a generator per node."""
+    nodes = [root]
+    index = 0
+    while index < len(nodes):
+        node = nodes[index]
+        index += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                nodes.append(value)
+            elif isinstance(value, list):
+                nodes.extend(item for item in value if isinstance(item, ast.AST))
+    return nodes
+
+
 def _class_scope(node: ast.ClassDef) -> dict[str, ast.expr]:
     """``self.x`` bindings of a test class: class attributes and setUp/setUpTestData assignments."""
     scope: dict[str, ast.expr] = {}
@@ -258,35 +274,77 @@ def _on_purpose(node: ast.AST, nodes: list[ast.AST] | None = None) -> bool:
     return False
 
 
-def _candidate_words(module: ModuleInfo) -> tuple[re.Pattern[str], re.Pattern[str]]:
+# A ``.get``/``.head`` attribute: a dot, then maybe spaces, line continuations or (inside
+# brackets) comments, then the name.
+_GET_ATTRIBUTE = re.compile(rf"\.(?:\s|\\|#[^\n]*\n)*(?:{'|'.join(sorted(GET_METHODS))})\b")
+
+
+def _is_word(char: str) -> bool:
+    """``re``'s ``\\w`` for a ``str`` pattern: Unicode alphanumerics and the underscore."""
+    return char.isalnum() or char == "_"
+
+
+@dataclass(frozen=True)
+class WordSearch:
+    """``re.search(r"\\b(?:w1|w2|...)\\b", text)`` with ``str.find``: the regex has no literal
+    prefix to scan for, so it tries every position (about 10x slower on source files)."""
+
+    words: tuple[str, ...]
+
+    def search(self, text: str) -> bool:
+        length = len(text)
+        for word in self.words:
+            size = len(word)
+            start = text.find(word)
+            while start >= 0:
+                end = start + size
+                before = start > 0 and _is_word(text[start - 1])
+                after = end < length and _is_word(text[end])
+                if before != _is_word(word[0]) and after != _is_word(word[-1]):
+                    return True
+                start = text.find(word, start + 1)
+        return False
+
+
+@dataclass(frozen=True)
+class CandidateText:
     """Text a function must hold for ``_calls`` to find anything in it.
 
-    First pattern: the last name of a redirect callable (a dotted callee keeps it when
-    qualified; a bare name is an import or module-level name that qualifies to one). Second
-    (both of its branches must match): a ``.get``/``.head`` attribute (a dot, then maybe
-    spaces, line continuations or, inside brackets, comments) and a word naming a test client
-    (``self.client``, a fixture parameter, or the client class's last name or alias: a name
-    bound to ``Client()`` is bound in the same function).
+    ``redirect``: the last name of a redirect callable (a dotted callee keeps it when
+    qualified; a bare name is an import or module-level name that qualifies to one). Or both
+    of: a ``.get``/``.head`` attribute and a word naming a test client (``client``: ``self.client``,
+    a fixture parameter, or the client class's last name or alias: a name bound to ``Client()``
+    is bound in the same function).
     """
-    local = (*module.imports, *module.functions, *module.classes, *module.assignments)
 
+    redirect: WordSearch
+    client: WordSearch
+
+    def found_in(self, text: str) -> bool:
+        if _GET_ATTRIBUTE.search(text) is not None and self.client.search(text):
+            return True
+        return self.redirect.search(text)
+
+
+def _candidate_text(module: ModuleInfo) -> CandidateText:
     def words(wanted: frozenset[str]) -> set[str]:
         out = {name.rpartition(".")[2] for name in wanted}
-        out.update(name for name in local if qualify(module, name) in wanted)
+        # An import alias names the callable under another word. (A name the module defines
+        # qualifies to ``<module>.<name>``: wanted only when it ends in a word already here.)
+        out.update(name for name in module.imports if qualify(module, name) in wanted)
         return out
-
-    def alternatives(names: set[str] | frozenset[str]) -> str:
-        return "|".join(sorted(map(re.escape, names)))
 
     redirect = words(REDIRECT_FUNCTIONS | REDIRECT_CLASSES | REDIRECT_VIEWS)
     client = words(CLIENT_CLASSES) | CLIENT_ATTRIBUTES | CLIENT_FIXTURES
-    return (
-        re.compile(rf"\b(?:{alternatives(redirect)})\b"),
-        re.compile(
-            rf"(?s)(?=.*?\.(?:\s|\\|#[^\n]*\n)*(?:{alternatives(GET_METHODS)})\b)"
-            rf"(?=.*?\b(?:{alternatives(client)})\b)"
-        ),
+    return CandidateText(
+        WordSearch(tuple(sorted(w for w in redirect if w))),
+        WordSearch(tuple(sorted(w for w in client if w))),
     )
+
+
+def candidate_text(ctx: CheckContext, module: ModuleInfo) -> CandidateText:
+    """``_candidate_text`` of the document's module, compiled once per document."""
+    return ctx.shared("djv102.candidate-text", lambda: _candidate_text(module))
 
 
 def _has_candidate(
@@ -303,12 +361,9 @@ def _has_candidate(
     first = min([root.lineno, *(d.lineno for d in root.decorator_list)]) - 1
     last = root.end_lineno or root.lineno
     segment = source.text[source.lines.line_start(first) : source.lines.line_start(last)]
-    redirect, client_get = ctx.shared(
-        "djv102.candidate-words", lambda: _candidate_words(evaluator.module)
-    )
-    if redirect.search(segment) is None and client_get.match(segment) is None:
+    if not candidate_text(ctx, evaluator.module).found_in(segment):
         return False
-    nodes.extend(ast.walk(root))
+    nodes.extend(walk(root))
     for node in nodes:
         if not isinstance(node, ast.Call):
             continue
@@ -490,13 +545,24 @@ class LogoutRequestUsesGet(Rule):
 
     def gate(self, ctx: CheckContext) -> bool:
         text = ctx.text
-        return ".get(" in text or ".head(" in text or "edirect" in text or "success_url" in text
+        if "success_url" in text:
+            return True
+        # Text any finding needs, whatever the module imports: a redirect callable's name
+        # (``redirect``, ``HttpResponseRedirect``, ``RedirectView``; an alias is imported under
+        # that name), or a ``.get``/``.head`` attribute and a test client (``client`` fixtures
+        # and attributes, ``Client``/``AsyncClient`` or the import of an alias of one).
+        if "edirect" not in text and ("lient" not in text or _GET_ATTRIBUTE.search(text) is None):
+            return False
+        # What ``_has_candidate`` asks of each function, asked of the whole text: a call that
+        # ``_calls`` examines (in a function, a class body or at module level) needs a
+        # redirect callable's name, or a ``.get``/``.head`` and a word naming a test client.
+        return candidate_text(ctx, module_facts(ctx)).found_in(text)
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         urls = url_index(ctx.project)
         if not any(True for _ in urls.routes):
             return
-        module = document_module(ctx)
+        module = module_facts(ctx)
         tree = ctx.python.tree
         evaluator = _Evaluator(module, tree)
         for hit in self._hits(ctx, tree, evaluator, urls):
@@ -531,10 +597,13 @@ class LogoutRequestUsesGet(Rule):
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 # The cheap test first: most functions hold no call ``_calls`` could report.
                 nodes: list[ast.AST] = []  # one walk of the function for the passes below
-                if not _has_candidate(ctx, stmt, evaluator, nodes) or _on_purpose(stmt, nodes):
+                if not _has_candidate(ctx, stmt, evaluator, nodes):
                     continue
                 scope = {**class_scope, **_function_scope(stmt, nodes)}
-                yield from self._calls(ctx, stmt, scope, evaluator, urls, nodes)
+                hits = list(self._calls(ctx, stmt, scope, evaluator, urls, nodes))
+                # Rarely any: ask whether the test checks the refusal on purpose only then.
+                if hits and not _on_purpose(stmt, nodes):
+                    yield from hits
             else:
                 yield from self._calls(ctx, stmt, {}, evaluator, urls)
 
@@ -618,10 +687,12 @@ class LogoutRequestUsesGet(Rule):
             return None
         if value.name is not None:
             target = target_for_name(
-                ctx.project, urls, value.name, value.has_args, ctx.django_version
+                ctx.project, urls, value.name, value.has_args, ctx.django_version, logouts_only=True
             )
         elif value.path is not None:
-            target = target_for_path(ctx.project, urls, value.path, ctx.django_version)
+            target = target_for_path(
+                ctx.project, urls, value.path, ctx.django_version, logouts_only=True
+            )
         else:
             return None
         if target.behaviour is not Behaviour.REJECTS:

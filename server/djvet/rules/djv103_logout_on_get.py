@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 from ..core.django.logout import GetLogoutView, document_get_logouts
 from ..core.django.urls import UrlIndex, url_index
-from ..core.django.views import document_module
 from ..core.python.edits import add_import_edit, fix_keeps_valid, imported_name
 from ..core.rule import CheckContext, Invalid, Rule, Valid
 from ..core.templates.references import TemplateLink, template_links
 from ..core.types import Applicability, Edit, Finding, Fix, Related, Severity, SourceKind, Span
+from ._document import module_facts
 
 HTTP_DECORATORS = "django.views.decorators.http"
 UTILS_DECORATORS = "django.utils.decorators"
@@ -180,13 +180,22 @@ class LogoutOnGet(Rule):
     )
 
     def gate(self, ctx: CheckContext) -> bool:
-        return "ogout" in ctx.text  # logout(), alogout(), LogoutView
+        if "ogout" in ctx.text:  # logout(), alogout(), LogoutView, or an import alias of one
+            return True
+        # A routed class-based view can log out through project helpers that call logout()
+        # in another module: its own text need not mention it.
+        if "class" not in ctx.text:
+            return False
+        module = module_facts(ctx)
+        prefix = f"{module.module}." if module.module else ""
+        urls = url_index(ctx.project)
+        return any(urls.routes_to(prefix + name) for name in module.classes if "." not in name)
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         urls = url_index(ctx.project)
         if not any(True for _ in urls.routes):
             return
-        module = document_module(ctx)
+        module = module_facts(ctx)
         for view in document_get_logouts(
             ctx.python.tree, module, ctx.project, urls, ctx.django_version
         ):

@@ -26,8 +26,9 @@ from ..core.django.views import (
     needs_async,
 )
 from ..core.python.edits import add_import_edit, imported_name
-from ..core.rule import CheckContext, Invalid, Rule, Valid
+from ..core.rule import CheckContext, Invalid, Valid
 from ..core.types import Applicability, Edit, Finding, Fix, Related, Severity, SourceKind
+from ._view_rule import ViewRule
 
 
 @dataclass
@@ -37,7 +38,7 @@ class _Plan:
     actions: list[str] = field(default_factory=list)
 
 
-class MixedSyncAsyncHandlers(Rule):
+class MixedSyncAsyncHandlers(ViewRule):
     """
     ## What it does
     Checks that every HTTP handler of a class-based view is `async def`, or every one is a
@@ -301,9 +302,6 @@ class MixedSyncAsyncHandlers(Rule):
             message="get (method_decorator wraps it in a sync function before Django 5.2) is sync",
         ),
     )
-
-    def gate(self, ctx: CheckContext) -> bool:
-        return "class" in ctx.text
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         doc = analyze_document(ctx)

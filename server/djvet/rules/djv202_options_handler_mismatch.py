@@ -18,8 +18,9 @@ from ..core.django.views import (
 )
 from ..core.python.edits import await_wrap
 from ..core.python.facts import dotted
-from ..core.rule import CheckContext, Invalid, Rule, Valid
+from ..core.rule import CheckContext, Invalid, Valid
 from ..core.types import Applicability, Edit, Finding, Fix, Related, Severity, SourceKind
+from ._view_rule import ViewRule
 
 # Names whose call certainly builds a response object (never an awaitable).
 _RESPONSE_FACTORIES = ("django.http.", "django.template.response.")
@@ -28,7 +29,7 @@ _RESPONSE_SHORTCUTS = frozenset({"django.shortcuts.render", "django.shortcuts.re
 _ADAPTING_VIEW_METHODS = frozenset({"options", "http_method_not_allowed"})
 
 
-class OptionsHandlerMismatch(Rule):
+class OptionsHandlerMismatch(ViewRule):
     """
     ## What it does
     Checks that a user-defined `options` handler of a class-based view has the same kind as
@@ -208,9 +209,6 @@ class OptionsHandlerMismatch(Rule):
             "        return HttpResponse(headers={'Allow': 'OPTIONS'})\n",
         ),
     )
-
-    def gate(self, ctx: CheckContext) -> bool:
-        return "class" in ctx.text
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         doc = analyze_document(ctx)

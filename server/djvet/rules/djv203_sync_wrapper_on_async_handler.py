@@ -18,11 +18,12 @@ from ..core.django.views import (
     method_nodes,
 )
 from ..core.python.facts import Call, Lit, Ref, Value
-from ..core.rule import CheckContext, Invalid, Rule, Valid
+from ..core.rule import CheckContext, Invalid, Valid
 from ..core.types import Finding, Related, Severity, SourceKind, Span
+from ._view_rule import ViewRule
 
 
-class SyncWrapperOnAsyncHandler(Rule):
+class SyncWrapperOnAsyncHandler(ViewRule):
     """
     ## What it does
     Finds async handlers of class-based views hidden behind a *sync* wrapper:
@@ -285,9 +286,6 @@ class SyncWrapperOnAsyncHandler(Rule):
             message="@audited wraps async handler Dashboard.get in a sync def",
         ),
     )
-
-    def gate(self, ctx: CheckContext) -> bool:
-        return "class" in ctx.text
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         doc = analyze_document(ctx)

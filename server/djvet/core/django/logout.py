@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from packaging.version import Version
@@ -26,7 +26,7 @@ from ..project import ProjectIndex
 from ..python.facts import Call, ClassInfo, FunctionInfo, Lit, ModuleInfo, Ref, Seq, Value
 from ..types import Severity
 from .urls import LOGOUT_VIEW, Route, UrlIndex, ViewSpec
-from .views import Handler, ViewAnalysis, ViewResolver
+from .views import Handler, MroError, ViewAnalysis, ViewResolver
 
 LOGOUT_FUNCTIONS = frozenset({"django.contrib.auth.logout", "django.contrib.auth.alogout"})
 LOGOUT_THEN_LOGIN = "django.contrib.auth.views.logout_then_login"
@@ -498,39 +498,108 @@ class _Classifier:
 
     resolver: ViewResolver
     targets: dict[int, tuple[Route, LogoutTarget]]
+    # Class-based routes found unable to log out without classifying them (``logouts_only``).
+    cannot_log_out: dict[int, Route] = field(default_factory=dict)
 
 
-def _classified(project: ProjectIndex, route: Route, version: Version) -> LogoutTarget:
-    """``classify_route`` memoised per index generation and Django version (links repeat)."""
-    memo: _Classifier = project.derived(
+def _classifier(project: ProjectIndex, version: Version) -> _Classifier:
+    return project.derived(
         f"djvet.django.logout.{version}",
         lambda: _Classifier(ViewResolver(project, version), {}),
         reads_bodies=True,
     )
+
+
+def class_may_log_out(project: ProjectIndex, cls: ClassInfo, resolver: ViewResolver) -> bool:
+    """False when ``classify_view`` can answer neither REJECTS nor LOGS_OUT for the view ``cls``.
+
+    Cheaper than the handler analysis: both need ``LogoutView`` in the MRO, or a ``get`` /
+    ``post`` handler that logs out, and every such handler is a method named ``get``/``post``
+    (or the method one of them aliases) or a ``get``/``post`` attribute of a project class in
+    the MRO, read from some project class of the MRO (``function_logs_out`` with that ``near``).
+    """
+    try:
+        mro = resolver.linearize(resolver.class_key(cls))
+    except MroError:
+        return False  # no analysis: UNKNOWN
+    if LOGOUT_VIEW in mro:
+        return True
+    classes = [node.project for node in map(resolver.node, mro) if node.project is not None]
+    names = {"get", "post"}
+    for owner in classes:
+        for name in ("get", "post"):
+            if isinstance(owner.attrs.get(name), Ref):
+                return True  # ``post = LogoutView.post`` or a function that may log out
+            method = owner.methods.get(name)
+            if method is not None and method.alias_of is not None:
+                names.add(method.alias_of)
+    nears = {owner.path for owner in classes}
+    for owner in classes:
+        for name in names:
+            method = owner.methods.get(name)
+            if method is None:
+                continue
+            if any(function_logs_out(project, method, near) is True for near in nears):
+                return True
+    return False
+
+
+def _classified(
+    project: ProjectIndex, route: Route, version: Version, logouts_only: bool = False
+) -> LogoutTarget:
+    """``classify_route`` memoised per index generation and Django version (links repeat).
+
+    ``logouts_only``: the caller asks only whether the route is a logout (REJECTS or LOGS_OUT),
+    so a class-based view ``class_may_log_out`` rules out comes back UNKNOWN without the
+    handler analysis (its exact answer is UNKNOWN or NOT_LOGOUT).
+    """
+    memo = _classifier(project, version)
     cached = memo.targets.get(id(route))
     if cached is not None and cached[0] is route:
         return cached[1]
+    if logouts_only:
+        if memo.cannot_log_out.get(id(route)) is route:
+            return UNKNOWN
+        view = route.view
+        if view.kind == "class" and view.target != LOGOUT_VIEW:
+            cls = project.resolve_class(view.target)
+            if cls is not None and not class_may_log_out(project, cls, memo.resolver):
+                memo.cannot_log_out[id(route)] = route
+                return UNKNOWN
     target = classify_route(project, route, version, memo.resolver)
     memo.targets[id(route)] = (route, target)
     return target
 
 
 def target_for_name(
-    project: ProjectIndex, urls: UrlIndex, name: str, has_args: bool, version: Version
+    project: ProjectIndex,
+    urls: UrlIndex,
+    name: str,
+    has_args: bool,
+    version: Version,
+    *,
+    logouts_only: bool = False,
 ) -> LogoutTarget:
+    """How the route named ``name`` answers GET (``logouts_only``: see ``_classified``)."""
     route = urls.reverse(name, has_args)
     if route is None:
         return UNKNOWN
-    return _classified(project, route, version)
+    return _classified(project, route, version, logouts_only)
 
 
 def target_for_path(
-    project: ProjectIndex, urls: UrlIndex, path: str, version: Version
+    project: ProjectIndex,
+    urls: UrlIndex,
+    path: str,
+    version: Version,
+    *,
+    logouts_only: bool = False,
 ) -> LogoutTarget:
+    """How the route a hard-coded ``path`` resolves to answers GET (``logouts_only``: see ``_classified``)."""
     route, certain = urls.resolve(path)
     if route is None or not certain:
         return UNKNOWN
-    return _classified(project, route, version)
+    return _classified(project, route, version, logouts_only)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -766,10 +835,14 @@ def _class_get_logout(
     cls = module.classes.get(node.name)
     if cls is None:
         return None
-    outcomes = {classify_view(project, route.view, version).behaviour for route in routes}
+    # ``classify_route`` keeps the behaviour ``classify_view`` found; a view that cannot log
+    # out at all comes back UNKNOWN (``logouts_only``), which is no LOGS_OUT either.
+    outcomes = {
+        _classified(project, route, version, logouts_only=True).behaviour for route in routes
+    }
     if outcomes != {Behaviour.LOGS_OUT}:
         return None
-    analysis = ViewResolver(project, version).analyze(cls)
+    analysis = ViewResolver(project, version).analyze(cls)  # ``cls`` may be the open document's
     post_logs_out = False
     if analysis is not None:
         post = next((h for h in analysis.handlers if h.name == "post"), None)

@@ -21,6 +21,7 @@ import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -147,16 +148,7 @@ class _Pattern:
         self.has_params = False
         if is_regex:
             self.display = text.lstrip("^").rstrip("$").replace("\\", "")
-            try:
-                compiled = re.compile(text)
-            except (re.error, RecursionError, OverflowError):
-                self.regex = None
-                self.has_params = True
-            else:
-                self.has_params = compiled.groups > 0
-                # A project regex that can backtrack catastrophically would hang the check of
-                # every template with a hard-coded link: its matches stay unknown instead.
-                self.regex = None if may_backtrack(text) else compiled
+            self.regex, self.has_params = _regex_pattern(text)
         else:
             self.display = text
             self.regex, self.has_params = _route_regex(text, endpoint)
@@ -172,6 +164,23 @@ class _Pattern:
         if found is None:
             return Match.NO, 0
         return Match.YES, found.end()
+
+
+# Compiled patterns by their text. A project repeats a few pattern texts over thousands of
+# routes (every app's "<int:pk>/"), and ``re``'s own cache keeps only 512 entries.
+_PATTERN_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=_PATTERN_CACHE_SIZE)
+def _regex_pattern(text: str) -> tuple[re.Pattern[str] | None, bool]:
+    """A ``re_path`` regex compiled, and whether it captures; None when it cannot be used."""
+    try:
+        compiled = re.compile(text)
+    except (re.error, RecursionError, OverflowError):
+        return None, True
+    # A project regex that can backtrack catastrophically would hang the check of every
+    # template with a hard-coded link: its matches stay unknown instead.
+    return (None if may_backtrack(text) else compiled), compiled.groups > 0
 
 
 def may_backtrack(pattern: str) -> bool:
@@ -227,6 +236,7 @@ def _risky(items: list[tuple[Any, Any]], *, inside_unbounded: bool) -> bool:
     return False
 
 
+@lru_cache(maxsize=_PATTERN_CACHE_SIZE)
 def _route_regex(route: str, endpoint: bool) -> tuple[re.Pattern[str] | None, bool]:
     """Django's ``_route_to_regex``; None when a custom converter makes the match unknowable."""
     parts = ["^"]

@@ -282,6 +282,13 @@ def _parse_quiet(text: str, filename: str) -> ast.Module:
 _last_parse: tuple[str, PythonSource] | None = None
 
 
+def prime(text: str, source: PythonSource) -> None:
+    """Make the next ``parse_python`` of this very string return ``source``, parsed from it
+    earlier (the CLI keeps the index build's trees for the check instead of parsing twice)."""
+    global _last_parse
+    _last_parse = (text, source)
+
+
 def parse_python(text: str, filename: str = "<document>") -> PythonSource:
     """Parse ``text``; on syntax errors keep every top-level block that still parses.
 

@@ -36,7 +36,14 @@ from ..text import LineIndex
 from ..types import Edit
 from .html import Attribute, Element, HtmlDocument
 from .lexer import TemplateSource, Token, TokenKind, tokenize_template
-from .links import QueryPart, UrlBindings, UrlReference, query_params, url_reference
+from .links import (
+    QueryPart,
+    UrlBindings,
+    UrlReference,
+    query_params,
+    url_reference,
+    url_tag_target,
+)
 
 # Elements that may contain a <form> (flow content) — None (a template's top level) too.
 FLOW_PARENTS = frozenset(
@@ -126,10 +133,17 @@ class _Finder:
             return None
         if reference.name is not None:
             target = target_for_name(
-                self.project, self.urls, reference.name, reference.has_args, self.version
+                self.project,
+                self.urls,
+                reference.name,
+                reference.has_args,
+                self.version,
+                logouts_only=True,
             )
         elif reference.path is not None:
-            target = target_for_path(self.project, self.urls, reference.path, self.version)
+            target = target_for_path(
+                self.project, self.urls, reference.path, self.version, logouts_only=True
+            )
         else:
             return None
         if target.behaviour is not Behaviour.REJECTS:
@@ -243,10 +257,67 @@ class _Finder:
         )
 
 
+_BLANKS = " \t\n\r\f"  # what the HTML scanner skips around "=" and url_reference strips
+
+
+def may_start_a_literal_path(text: str) -> bool:
+    """True when some ``=`` is followed (after blanks, an optional quote and blanks) by ``/``,
+    an entity (``&sol;``) or a template comment (dropped from an attribute value).
+
+    One pass: each ``=`` looks ahead only to the first character that is not a blank.
+    """
+    length = len(text)
+    equals = text.find("=")
+    while equals >= 0:
+        position = equals + 1
+        while position < length and text[position] in _BLANKS:
+            position += 1
+        if position < length and text[position] in "\"'":
+            position += 1
+            while position < length and text[position] in _BLANKS:
+                position += 1
+        if position < length:
+            char = text[position]
+            if char in "/&" or text.startswith("{#", position):
+                return True
+            if text.startswith("{%", position):
+                inner = position + 2
+                while inner < length and (text[inner] in "-+" or text[inner].isspace()):
+                    inner += 1
+                if text.startswith("comment", inner):
+                    return True
+        equals = text.find("=", equals + 1)
+    return False
+
+
+def may_reach_a_rejecting_logout(
+    source: TemplateSource, project: ProjectIndex, urls: UrlIndex, version: Version
+) -> bool:
+    """False when no attribute of the template can point at a GET-rejecting logout.
+
+    ``url_reference`` knows two kinds of URL: a name from a ``{% url %}`` tag or Jinja ``url()``
+    (directly or through a variable bound by one), and a literal path. Every name comes from a
+    code token, so each is classified here; a literal path needs an attribute value starting
+    with ``/`` (or an entity, after blanks and template comments), which the text shows.
+    """
+    if may_start_a_literal_path(source.text):
+        return True
+    for token in source.code_tokens:
+        found = url_tag_target(token, source.jinja)
+        if found is None:
+            continue
+        target = target_for_name(project, urls, found[0], found[1], version, logouts_only=True)
+        if target.behaviour is Behaviour.REJECTS:
+            return True
+    return False
+
+
 def find_get_logouts(
     source: TemplateSource, project: ProjectIndex, urls: UrlIndex, version: Version
 ) -> list[GetLogout]:
     """Every link, form and button in the template that sends GET to a GET-rejecting logout."""
+    if not may_reach_a_rejecting_logout(source, project, urls, version):
+        return []  # most templates: no HTML scan at all
     return list(_Finder(source, project, urls, version).run())
 
 

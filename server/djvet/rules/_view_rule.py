@@ -1,0 +1,57 @@
+"""The shared gate of the DJV20x rules: a document without a class-based view has nothing to report.
+
+The DJV20x rules report only on ``analyze_document(ctx).views``: the document's classes whose
+linearised bases include Django's ``View``. Finding that out needs only the index's facts and
+the base-class graph, not the document's syntax tree, so a module of models, forms or tests is
+never parsed (nor its classes' handlers resolved) for these rules.
+"""
+
+from __future__ import annotations
+
+from ..core.django.views import VIEW, MroError, ViewResolver
+from ..core.rule import CheckContext, Rule
+from ._document import module_facts
+
+
+def has_view_class(ctx: CheckContext) -> bool:
+    """True when some class of the document is a Django ``View`` subclass (computed once).
+
+    The same test ``ViewResolver.analyze`` applies before it returns an analysis (a class whose
+    bases cannot be linearised, or whose MRO lacks ``View``, gives none), on the same module
+    facts, so a document this says no to has no ``analyze_document(ctx).views``.
+    """
+
+    def build() -> bool:
+        if "class" not in ctx.text:
+            return False
+        module = module_facts(ctx)
+        if not module.classes:
+            return False
+        project = ctx.project
+        version = ctx.django_version
+        if ctx.document.path and project.module_at(ctx.document.path) is module:
+            # The index holds this very text: one resolver (and its linearisations) serves
+            # every document until the index changes.
+            resolver = project.derived(
+                f"djv20x.view-resolver.{version}",
+                lambda: ViewResolver(project, version),
+                reads_bodies=True,
+            )
+        else:
+            resolver = ViewResolver(project, version, module)  # the document is fresher
+        for cls in module.classes.values():
+            try:
+                if VIEW in resolver.linearize(resolver.class_key(cls)):
+                    return True
+            except MroError:
+                continue
+        return False
+
+    return ctx.shared("djv20x.has-view-class", build)
+
+
+class ViewRule(Rule):
+    """A rule that reports on the class-based views of the document (DJV201-DJV203)."""
+
+    def gate(self, ctx: CheckContext) -> bool:
+        return has_view_class(ctx)

@@ -1,0 +1,142 @@
+"""The runner's process structure: one parse per file, workers that agree with one process."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from djvet import runner
+from djvet.core.config import Settings
+from djvet.core.python import parse
+
+ASYNC_VIEW = (
+    "from django.views.generic import CreateView\n\n\n"
+    "class V{n}(CreateView):\n"
+    "    async def get(self, request, *args, **kwargs):\n"
+    "        return None\n"
+)
+MODELS = (
+    "from django.db import models\n\n\n"
+    "class Book(models.Model):\n"
+    "    title = models.CharField(max_length=10)\n"
+)
+ORM_VIEW = (
+    "from .models import Book\n\n\nasync def view{n}(request):\n    return Book.objects.get(pk=1)\n"
+)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "manage.py").write_text("")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "models.py").write_text(MODELS)
+    for n in range(40):
+        (app / f"v{n}.py").write_text((ASYNC_VIEW if n % 2 else ORM_VIEW).format(n=n))
+    (app / "broken.py").write_text("def f(:\n    pass\n\nasync def g():\n    return 1\n")
+    (app / "latin1.py").write_bytes(b"# caf\xe9\nx = 1\n")
+    return tmp_path
+
+
+def jobs_of(root: Path) -> list[runner.Job]:
+    errors: list[tuple[str, str]] = []
+    jobs = runner.collect_jobs([root], root, Settings(), root, lambda p, m: errors.append((p, m)))
+    assert not errors
+    return jobs
+
+
+def payload(outcomes: list[runner.FileOutcome]) -> list[tuple]:
+    return [
+        (o.path, o.error, tuple(o.warnings), o.result.findings if o.result else None)
+        for o in outcomes
+    ]
+
+
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    calls: Counter[str] = Counter()
+    real = parse._parse_python
+
+    def counting(text: str, filename: str) -> parse.PythonSource:
+        calls[os.path.basename(filename)] += 1
+        return real(text, filename)
+
+    monkeypatch.setattr(parse, "_parse_python", counting)
+    return calls
+
+
+def test_each_python_file_is_parsed_once(tree: Path, monkeypatch: pytest.MonkeyPatch):
+    calls = count_parses(monkeypatch)
+    _, outcomes = runner.check_project(tree, Settings(), jobs_of(tree), workers=1)
+    assert sum(1 for o in outcomes if o.result and o.result.findings) == 40
+    assert all(calls[f"v{n}.py"] == 1 for n in range(40)), calls
+    assert calls["broken.py"] == 1 and max(calls.values()) == 1, calls
+
+
+def test_beyond_the_tree_budget_files_are_parsed_again_with_the_same_result(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+):
+    kept = runner.check_project(tree, Settings(), jobs_of(tree), workers=1)[1]
+    calls = count_parses(monkeypatch)
+    monkeypatch.setattr(runner, "TREE_BUDGET_CHARS", 0)
+    again = runner.check_project(tree, Settings(), jobs_of(tree), workers=1)[1]
+    assert payload(again) == payload(kept)
+    assert calls["v1.py"] == 2  # once for the index, once for the check
+
+
+def test_a_file_edited_between_index_and_check_is_parsed_afresh(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The kept tree is used only for the very text the check reads."""
+    real_read = runner.read_file
+
+    def edited(path: Path) -> runner.SourceFile:
+        source = real_read(path)
+        if path.name == "v1.py":
+            return runner.SourceFile(path, source.text.replace("async def", "def"), False, False)
+        return source
+
+    monkeypatch.setattr(runner, "read_file", edited)
+    _, outcomes = runner.check_project(tree, Settings(), jobs_of(tree), workers=1)
+    by_path = {o.path: o for o in outcomes}
+    assert by_path["app/v1.py"].result is not None
+    assert by_path["app/v1.py"].result.findings == ()  # a sync get() mixes nothing
+    assert by_path["app/v3.py"].result is not None and by_path["app/v3.py"].result.findings
+
+
+def test_workers_agree_with_one_process(tree: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(runner, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(runner, "FILES_PER_WORKER", 1)
+    serial_facts, serial = runner.check_project(tree, Settings(), jobs_of(tree), workers=1)
+    parallel_facts, parallel = runner.check_project(tree, Settings(), jobs_of(tree), workers=3)
+    assert payload(parallel) == payload(serial)
+    assert serial_facts is not None and parallel_facts is not None
+    assert all(isinstance(part, bytes) for part in parallel_facts.fresh)  # sent by workers
+
+
+def test_a_worker_that_dies_does_not_lose_files(tree: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(runner, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(runner, "FILES_PER_WORKER", 1)
+    serial = runner.check_project(tree, Settings(), jobs_of(tree), workers=1)[1]
+
+    def dying(conn, *args):  # a worker killed before it sends anything (OOM killer, signal)
+        os._exit(1)
+
+    monkeypatch.setattr(runner, "_worker_main", dying)
+    _, outcomes = runner.check_project(tree, Settings(), jobs_of(tree), workers=2)
+    assert payload(outcomes) == payload(serial)
+
+
+def test_reused_results_skip_the_index(tree: Path):
+    # The CLI caches no result that carries a warning (it would come back without it).
+    jobs = [job for job in jobs_of(tree) if not job.path.endswith("latin1.py")]
+    _, first = runner.check_project(tree, Settings(), jobs, workers=1)
+    reuse = {job.path: o.result for job, o in zip(jobs, first, strict=True) if o.result}
+    facts, again = runner.check_project(
+        tree, Settings(), jobs, workers=1, reuse=reuse, want_facts=False
+    )
+    assert facts is None  # nothing was read or parsed
+    assert payload(again) == payload(first)
