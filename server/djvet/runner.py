@@ -230,10 +230,17 @@ def extract_modules(
         except Exception:  # the index's own read of the file reports what went wrong
             continue
         modules[key] = (stat.st_mtime_ns, stat.st_size, info)
-        if len(text) <= left:
+        if len(text) <= left and any(word in text for word in _TREE_WORTHY):
             trees[key] = (text, source)
             left -= len(text)
     return modules, trees
+
+
+# The budget goes to the files a rule's gate is likely to let through (async code, test
+# clients, redirects, logout, view classes): most modules (models, forms, migrations) are
+# turned away before their tree is asked for. Only a guess about what to keep: a tree that
+# was not kept is parsed again when a check does want it.
+_TREE_WORTHY = ("async", "lient", "edirect", "ogout", "View", "success_url")
 
 
 @dataclass

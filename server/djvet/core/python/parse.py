@@ -46,11 +46,18 @@ class PythonSource:
         """True when part of the file did not parse and was skipped."""
         return bool(self.syntax_errors)
 
+    @cached_property
+    def ascii(self) -> bool:
+        """Every character is ASCII: byte columns are code-point columns."""
+        return self.text.isascii()
+
     def column(self, line0: int, byte_col: int) -> int:
         """Convert an ``ast`` UTF-8 byte column on 0-based ``line0`` to a code-point column."""
         shift = 1 if self.bom and line0 == 0 else 0
         if byte_col <= 0:
             return shift
+        if self.ascii:
+            return byte_col + shift
         text = self.lines.line_text(line0)[shift:]
         if text.isascii():
             return byte_col + shift
