@@ -9,7 +9,8 @@ One run measures, interleaved round-robin so that machine noise hits every tool 
   pays at least; ``floor -jN`` does the same on all cores;
 - ``djvet check`` cold (``--no-cache``) single process (``-j 1``) and on all cores;
   ``first run`` (empty cache: cold plus writing the cache); ``warm`` (unchanged tree, cache
-  filled); ``after model edit`` / ``after leaf edit`` (one models file or one test file
+  filled); ``after model edit`` / ``after model change`` / ``after leaf edit`` (one models
+  file with a comment appended / prepended, or one test file
   changed since the cache was written) — edits only ever touch the generated corpus;
 - ``ruff check --select DJ,ASYNC`` (all threads and one thread, cold; and warm) and
   ``djlint --lint`` on the same tree, when installed.
@@ -219,14 +220,23 @@ def djvet_help() -> str:
 
 
 class FileEdit:
-    """Append a comment to one corpus file and restore it exactly afterwards."""
+    """Add a comment to one corpus file and restore it exactly afterwards.
 
-    def __init__(self, path: Path) -> None:
+    Appended, the comment changes no fact of the module (the cache re-checks that file
+    only); prepended, it moves every line, so the module's facts change and every file a
+    cross-file rule reads is checked again.
+    """
+
+    def __init__(self, path: Path, prepend: bool = False) -> None:
         self.path = path
+        self.prepend = prepend
         self.original = path.read_bytes()
 
     def apply(self) -> None:
-        self.path.write_bytes(self.original + b"\n# bench edit\n")
+        comment = b"# bench edit\n"
+        self.path.write_bytes(
+            comment + self.original if self.prepend else self.original + b"\n" + comment
+        )
 
     def restore(self) -> None:
         self.path.write_bytes(self.original)
@@ -284,11 +294,12 @@ def build_measures(
         measures.append(Measure("djvet warm", warm_cmd, cwd=root, env=warm_env, prepare=refill))
         if edits and manifest is not None:
             first_app = generate.app_name(0)
-            for scenario, relative in (
-                ("after model edit", f"{first_app}/models/core.py"),
-                ("after leaf edit", f"{first_app}/tests/test_auth.py"),
+            for scenario, relative, prepend in (
+                ("after model edit", f"{first_app}/models/core.py", False),
+                ("after model change", f"{first_app}/models/core.py", True),
+                ("after leaf edit", f"{first_app}/tests/test_auth.py", False),
             ):
-                edit = FileEdit(root / relative)
+                edit = FileEdit(root / relative, prepend)
 
                 def finish(edit: FileEdit = edit) -> None:
                     edit.restore()
@@ -427,6 +438,7 @@ def ratios(
         "djvet first run / floor": ("djvet first run", floor),
         "djvet warm / floor": ("djvet warm", floor),
         "djvet warm after model edit / floor": ("djvet warm after model edit", floor),
+        "djvet warm after model change / floor": ("djvet warm after model change", floor),
         "djvet warm after leaf edit / floor": ("djvet warm after leaf edit", floor),
         f"djvet -j{jobs} / ruff": (f"djvet -j{jobs}", median("ruff")),
         "djvet -j1 / ruff 1 thread": ("djvet -j1", median("ruff 1 thread")),

@@ -910,10 +910,11 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
     info.syntax_error = source.recovered
     info.mentions_django = "django" in source.text
     info.has_async = "async " in source.text
+    # (Whether the file parsed whole is not part of it: a statement node is only reused from
+    # an identical block, stub or not, which summarises the same either way.)
     context = (
         module,
         path,
-        source.recovered,
         source.bom,
         tuple(ex.imports.items()),
         tuple(ex.star_imports),
@@ -949,7 +950,13 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
             new_items = added.items if isinstance(added, Seq) else (added,)
             info.assignments[stmt.target.id] = Seq(prev_items + new_items)
     _STATEMENTS[path] = current  # most recent last
-    _ASYNC_CALLS[path] = ex.async_kept
+    # The call names of async functions whose statement summaries were reused above were not
+    # looked up: keep the earlier entries too, up to about two per ``async def`` of the file.
+    kept = ex.async_kept
+    if len(ex.async_memo) + len(kept) <= 2 * source.text.count("async def") + 32:
+        ex.async_memo.update(kept)
+        kept = ex.async_memo
+    _ASYNC_CALLS[path] = kept
     _keep_recent(_STATEMENTS)
     _keep_recent(_ASYNC_CALLS)
     return info
