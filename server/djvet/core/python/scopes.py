@@ -35,11 +35,34 @@ class AsyncFunction:
     class_qualname: str | None  # "views.BookView" relative to the module; None for functions
 
 
+# The ``async def``s found under each top-level statement of the last module walked, by the
+# statement's identity: a buffer parsed again reuses the statements of unchanged blocks
+# (``parse``), so a keystroke walks only the statement being edited.
+_LAST_WALK: dict[int, tuple[ast.stmt, list[AsyncFunction]]] = {}
+
+
 def async_functions(tree: ast.Module, lines: LineIndex | None = None) -> Iterator[AsyncFunction]:
     """Every ``async def`` in the module, at any depth (methods, nested in sync functions).
 
     With the module's line table, a function body is searched for nested ``async def`` only
     when its text contains one (most do not; this keeps the walk to the top-level shape)."""
+    global _LAST_WALK
+    if lines is None:
+        yield from _walk(tree, None)
+        return
+    previous, current = _LAST_WALK, {}
+    found: list[AsyncFunction] = []
+    for stmt in tree.body:
+        entry = previous.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            entry = (stmt, list(_walk(ast.Module(body=[stmt], type_ignores=[]), lines)))
+        current[id(stmt)] = entry
+        found.extend(entry[1])
+    _LAST_WALK = current
+    yield from found
+
+
+def _walk(tree: ast.Module, lines: LineIndex | None) -> Iterator[AsyncFunction]:
     stack: list[tuple[ast.AST, str | None, bool]] = [(tree, None, False)]
     text = lines.text if lines is not None else ""
     while stack:
