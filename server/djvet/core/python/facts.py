@@ -997,26 +997,34 @@ def interface_changes(old: ModuleInfo, new: ModuleInfo) -> tuple[bool, bool, boo
         or list(old.classes) != list(new.classes)
     ):
         return True, True, True
-    bodies = False
-    for name, cls in new.classes.items():
-        before = old.classes[name]
-        if cls is before:
-            continue
-        shape, body = _class_changes(before, cls)
-        if shape:
-            return True, True, True
-        bodies = bodies or body
+    shape, bodies = _members_changes(old.classes, new.classes, _class_changes)
+    if shape:
+        return True, True, True
     if list(old.functions) != list(new.functions):
         return False, True, True
-    for name, function in new.functions.items():
-        before_function = old.functions[name]
-        if function is before_function:
+    shape, function_bodies = _members_changes(old.functions, new.functions, _function_changes)
+    if shape:
+        return False, True, True
+    return False, False, bodies or function_bodies
+
+
+_M = TypeVar("_M")
+
+
+def _members_changes(
+    old: dict[str, _M], new: dict[str, _M], compare: Callable[[_M, _M], tuple[bool, bool]]
+) -> tuple[bool, bool]:
+    """(shape changed, bodies changed) over two name -> member tables with the same names."""
+    bodies = False
+    for name, member in new.items():
+        before = old[name]
+        if member is before:
             continue
-        shape, body = _function_changes(before_function, function)
+        shape, body = compare(before, member)
         if shape:
-            return False, True, True
+            return True, True
         bodies = bodies or body
-    return False, False, bodies
+    return False, bodies
 
 
 def _class_changes(a: ClassInfo, b: ClassInfo) -> tuple[bool, bool]:
@@ -1036,16 +1044,7 @@ def _class_changes(a: ClassInfo, b: ClassInfo) -> tuple[bool, bool]:
         or not _same_values(tuple(a.meta.values()), tuple(b.meta.values()))
     ):
         return True, True
-    bodies = False
-    for name, method in b.methods.items():
-        before = a.methods[name]
-        if method is before:
-            continue
-        shape, body = _function_changes(before, method)
-        if shape:
-            return True, True
-        bodies = bodies or body
-    return False, bodies
+    return _members_changes(a.methods, b.methods, _function_changes)
 
 
 def _function_changes(a: FunctionInfo, b: FunctionInfo) -> tuple[bool, bool]:
