@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .layout import DEFAULT_EXCLUDES, VENV_NAMES, site_packages_candidates
 
 if TYPE_CHECKING:
     from .core.config import Settings
@@ -41,30 +42,9 @@ if TYPE_CHECKING:
 
 CACHE_DIR_NAME = ".djvet_cache"
 FORMAT = 2
-# Folder names the answer fingerprint does not descend into. Every one is also in
-# ``core.config.DEFAULT_EXCLUDES`` (a test keeps it so): the project walk never reads them,
-# so skipping them here cannot hide a change the check would see.
-SKIPPED_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".tox",
-        ".nox",
-        ".venv",
-        "venv",
-        "env",
-        ".env",
-        "node_modules",
-        "__pycache__",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-    }
-)
-# The files whose presence decides the project root (``core.config.find_project_root``).
-ROOT_MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", ".git")
-VENV_NAMES = (".venv", "venv", "env", ".env")  # where config.py looks for an installed Django
+# Folder names the answer fingerprint does not descend into: the project walk never reads
+# them, so skipping them here cannot hide a change the check would see.
+SKIPPED_DIRS = frozenset(DEFAULT_EXCLUDES)
 MAX_PARTS = 8  # pickled parts of the module-facts file before they are merged into one
 
 Stamp = tuple[int, int]  # (mtime_ns, size)
@@ -92,18 +72,6 @@ def _code_digest() -> str:
     for path, mtime, size in sorted(entries):
         hasher.update(f"{os.path.relpath(path, package)}:{mtime}:{size}\n".encode())
     return hasher.hexdigest()
-
-
-def find_root(paths: Sequence[Path], cwd: Path) -> Path:
-    """``core.config.find_project_root`` without importing it (a test keeps them equal)."""
-    resolved = [(p if p.is_absolute() else cwd / p).resolve() for p in paths] or [cwd.resolve()]
-    common = Path(os.path.commonpath([str(p) for p in resolved]))
-    start = common if common.is_dir() else common.parent
-    for candidate in (start, *start.parents):
-        for marker in ROOT_MARKERS:
-            if (candidate / marker).exists():
-                return candidate
-    return cwd.resolve()
 
 
 def cache_dir(root: Path) -> Path:
@@ -210,9 +178,7 @@ def _environments(root: Path) -> list[Path]:
     out: list[Path] = []
     for prefix in prefixes:
         out.append(prefix / "pyvenv.cfg")
-        for pattern in ("lib/python3*/site-packages", "lib64/python3*/site-packages"):
-            out.extend(sorted(prefix.glob(pattern)))
-        out.append(prefix / "Lib" / "site-packages")
+        out.extend(site_packages_candidates(prefix))
     return out
 
 

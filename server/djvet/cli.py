@@ -135,7 +135,8 @@ def _command_key(args: argparse.Namespace, cwd: Path, root: Path, mode: str) -> 
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .cache import AnswerCache, cache_dir, find_root, tree_fingerprint
+    from .cache import AnswerCache, cache_dir, tree_fingerprint
+    from .layout import find_project_root
 
     cwd = Path.cwd()
     missing = [p for p in args.paths if not (p if p.is_absolute() else cwd / p).exists()]
@@ -144,7 +145,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"djvet: {path}: no such file or directory", file=sys.stderr)
         return EXIT_USAGE
     mode = "fix" if args.fix else "diff" if args.diff else "check"
-    root = args.project_root.resolve() if args.project_root else find_root(args.paths, cwd)
+    root = args.project_root.resolve() if args.project_root else find_project_root(args.paths, cwd)
     answers = None
     fingerprint = ""
     if not args.no_cache and mode == "check":

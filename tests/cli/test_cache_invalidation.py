@@ -248,8 +248,9 @@ def test_a_virtualenv_gaining_django_changes_the_answer(project: Path):
 
 
 def test_cache_root_finder_matches_config(tmp_path: Path):
-    from djvet.cache import ROOT_MARKERS, SKIPPED_DIRS, find_root
-    from djvet.core.config import DEFAULT_EXCLUDES, find_project_root
+    from djvet.cache import SKIPPED_DIRS
+    from djvet.layout import DEFAULT_EXCLUDES, ROOT_MARKERS, find_project_root
+    from djvet.layout import find_project_root as find_root
 
     assert SKIPPED_DIRS <= set(DEFAULT_EXCLUDES)  # the fingerprint may skip only what walks skip
     nested = tmp_path / "a/b/c"

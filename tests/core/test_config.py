@@ -11,11 +11,11 @@ from packaging.version import Version
 from djvet.core.config import (
     Settings,
     detect_django_version,
-    find_project_root,
     parse_tool_table,
     resolve_settings,
 )
 from djvet.core.types import Severity
+from djvet.layout import find_project_root
 
 CODES = ("DJV101", "DJV102", "DJV201", "DJV202", "DJV301")
 

@@ -20,6 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from ..layout import VENV_NAMES, site_packages_candidates
 from .facts import feature_release, known_versions, newest_version
 from .types import Severity
 
@@ -30,25 +31,6 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 KNOWN_KEYS = frozenset(
     {"select", "ignore", "severity", "django-version", "exclude", "extend-exclude", "template-dirs"}
-)
-DEFAULT_EXCLUDES = (
-    ".git",
-    ".hg",
-    ".svn",
-    ".tox",
-    ".nox",
-    ".venv",
-    "venv",
-    "env",
-    ".env",
-    "node_modules",
-    "__pycache__",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-    "site-packages",
-    "build",
-    "dist",
 )
 
 
@@ -215,10 +197,7 @@ def _django_in_site_packages(site: Path) -> Version | None:
 
 
 def _site_packages_of(prefix: Path) -> list[Path]:
-    candidates = list(prefix.glob("lib/python3*/site-packages"))
-    candidates += list(prefix.glob("lib64/python3*/site-packages"))
-    candidates.append(prefix / "Lib" / "site-packages")
-    return [c for c in candidates if c.is_dir()]
+    return [c for c in site_packages_candidates(prefix) if c.is_dir()]
 
 
 def _environment_prefixes(root: Path, interpreter: str | None) -> list[tuple[Path, str]]:
@@ -227,7 +206,7 @@ def _environment_prefixes(root: Path, interpreter: str | None) -> list[tuple[Pat
         exe = Path(interpreter)
         # <prefix>/bin/python or <prefix>\Scripts\python.exe: read, never run.
         prefixes.append((exe.parent.parent, f"interpreter {interpreter}"))
-    for name in (".venv", "venv", "env", ".env"):
+    for name in VENV_NAMES:
         candidate = root / name
         if (candidate / "pyvenv.cfg").is_file():
             prefixes.append((candidate, f"{name}/"))
@@ -381,18 +360,6 @@ def detect_django_version(
     if pinned is not None:
         return pinned
     return newest_version(), "default (newest known)"
-
-
-def find_project_root(paths: Iterable[Path], cwd: Path) -> Path:
-    """The nearest common ancestor of ``paths`` holding manage.py/pyproject.toml/setup.cfg/.git."""
-    resolved = [(p if p.is_absolute() else cwd / p).resolve() for p in paths] or [cwd.resolve()]
-    common = Path(os.path.commonpath([str(p) for p in resolved]))
-    start = common if common.is_dir() else common.parent
-    for candidate in (start, *start.parents):
-        for marker in ("manage.py", "pyproject.toml", "setup.cfg", ".git"):
-            if (candidate / marker).exists():
-                return candidate
-    return cwd.resolve()
 
 
 def resolve_settings(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .config import DEFAULT_EXCLUDES
+from ..layout import DEFAULT_EXCLUDES
 from .python.facts import ClassInfo, FunctionInfo, ModuleInfo, extract_module, interface_changes
 from .python.parse import parse_python
 from .sources import classify
