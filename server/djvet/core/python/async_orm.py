@@ -50,6 +50,7 @@ from .infer import (
 )
 from .jedi_facade import DocumentBudget
 from .parse import PythonSource
+from .recent import RecentFiles
 from .scopes import AsyncFunction, async_functions, is_offload_call
 
 if TYPE_CHECKING:
@@ -128,9 +129,7 @@ def analyse(
     issues: list[OrmIssue] = []
     for function in functions:
         issues.extend(document.function_issues(function))
-    _FUNCTION_CACHES[path] = document._kept  # most recent last
-    while len(_FUNCTION_CACHES) > _DOCUMENTS_KEPT:
-        del _FUNCTION_CACHES[next(iter(_FUNCTION_CACHES))]
+    _FUNCTION_CACHES.keep(path, document._kept)
     issues.sort(key=lambda i: (i.span.line, i.span.column, i.code))
     return AsyncOrmReport(tuple(issues))
 
@@ -153,8 +152,7 @@ class _Entry:
 # by repeating the recorded lookups. Only the functions of a document's last analysis are
 # kept (text edited away is not coming back often enough to hold on to), for a few documents.
 _Cache = dict[tuple[object, ...], _Entry]
-_FUNCTION_CACHES: dict[str | None, _Cache] = {}
-_DOCUMENTS_KEPT = 4
+_FUNCTION_CACHES: RecentFiles[str | None, _Cache] = RecentFiles()
 
 
 class _Document:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from ..types import Span, fast_pickle
 from .parse import PythonSource
+from .recent import RecentFiles
 
 # ---------------------------------------------------------------------------------------------
 # Summarised values
@@ -217,7 +218,7 @@ def resolve_import(module: str, level: int, name: str | None, is_package: bool) 
 _AsyncCalls = dict[
     tuple[tuple[str, tuple[tuple[str, str], ...], frozenset[str]], str], frozenset[str]
 ]
-_ASYNC_CALLS: dict[str, _AsyncCalls] = {}
+_ASYNC_CALLS: RecentFiles[str, _AsyncCalls] = RecentFiles()
 
 
 class _Extractor:
@@ -864,8 +865,7 @@ def _walk_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 # the statement being edited. An entry is valid while its statement node is alive (it is held
 # here) and the module context is the same; only the last summary of each file is kept.
 _Memo = dict[int, tuple[ast.stmt, tuple[object, ...], Any]]
-_STATEMENTS: dict[str, _Memo] = {}
-_FILES_KEPT = 4
+_STATEMENTS: RecentFiles[str, _Memo] = RecentFiles()
 _S = TypeVar("_S", bound=ast.stmt)
 _R = TypeVar("_R")
 
@@ -949,23 +949,15 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
             prev_items = previous.items if isinstance(previous, Seq) else ()
             new_items = added.items if isinstance(added, Seq) else (added,)
             info.assignments[stmt.target.id] = Seq(prev_items + new_items)
-    _STATEMENTS[path] = current  # most recent last
+    _STATEMENTS.keep(path, current)
     # The call names of async functions whose statement summaries were reused above were not
     # looked up: keep the earlier entries too, up to about two per ``async def`` of the file.
     kept = ex.async_kept
     if len(ex.async_memo) + len(kept) <= 2 * source.text.count("async def") + 32:
         ex.async_memo.update(kept)
         kept = ex.async_memo
-    _ASYNC_CALLS[path] = kept
-    _keep_recent(_STATEMENTS)
-    _keep_recent(_ASYNC_CALLS)
+    _ASYNC_CALLS.keep(path, kept)
     return info
-
-
-def _keep_recent(memos: dict[str, Any]) -> None:
-    """Drop the memos of all but the files summarised last."""
-    while len(memos) > _FILES_KEPT:
-        del memos[next(iter(memos))]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from functools import cached_property
 
 from ..text import LineIndex, dominant_newline, line_index, normalize_newlines
 from ..types import Span
+from .recent import RecentFiles
 
 MAX_PARSE_CHARS = 8_000_000  # bigger than any hand-written module; protects the keystroke path
 
@@ -317,8 +318,7 @@ def parse_python(text: str, filename: str = "<document>") -> PythonSource:
 # nothing mutates parsed trees, so its nodes are reused as they are — and analyses can reuse
 # what they derived from an unchanged statement by its identity.
 _Block = tuple[ast.Module | None, tuple[int, str] | None]
-_FILE_BLOCKS: dict[str, dict[tuple[int, str], _Block]] = {}
-_FILES_KEPT = 4
+_FILE_BLOCKS: RecentFiles[str, dict[tuple[int, str], _Block]] = RecentFiles()
 _INCREMENTAL_MIN_LINES = 200  # below this a whole-file parse is as fast
 
 
@@ -386,7 +386,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
             first_error: BaseException | None = exc.with_traceback(None)
         else:
             if filename != "<document>":
-                _keep_blocks(filename, {})  # parsed again: go block by block
+                _FILE_BLOCKS.keep(filename, {})  # parsed again: go block by block
             return PythonSource(source_text, tree, [], newline, bom)
         previous = {}
     else:
@@ -398,7 +398,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
             except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
                 first_error = exc.with_traceback(None)
             else:
-                _keep_blocks(filename, {})
+                _FILE_BLOCKS.keep(filename, {})
                 return PythonSource(source_text, tree, [], newline, bom)
     if lines is None:
         lines = parsed_text.split("\n")
@@ -437,7 +437,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
             errors.append(error)
         if module is not None:
             body.extend(module.body)
-    _keep_blocks(filename, blocks)
+    _FILE_BLOCKS.keep(filename, blocks)
     if errors and first_error is None and _may_continue(lines, spans, first_failed, filename):
         # A block failed on its own, but the split may have cut a multi-line string or
         # bracket that the rest of the file closes: the whole file decides.
@@ -494,9 +494,3 @@ def _may_continue(
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
-
-
-def _keep_blocks(filename: str, blocks: dict[tuple[int, str], _Block]) -> None:
-    _FILE_BLOCKS[filename] = blocks  # most recent last
-    while len(_FILE_BLOCKS) > _FILES_KEPT:
-        del _FILE_BLOCKS[next(iter(_FILE_BLOCKS))]
