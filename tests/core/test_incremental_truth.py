@@ -128,6 +128,17 @@ class Project:
         return incremental
 
 
+def make_signout_log_out(project: Project) -> None:
+    """Edit the body of the ``signout`` view (routed as 'signout') so that it logs out on GET."""
+    views = project.texts["shop/views.py"]
+    project.edit(
+        "shop/views.py",
+        views.replace(
+            '    return HttpResponse("bye")', '    logout(request)\n    return HttpResponse("bye")'
+        ),
+    )
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     return Project(tmp_path)
@@ -149,26 +160,14 @@ def test_queryset_method_body_edit_reaches_the_async_view(project: Project) -> N
 def test_view_body_that_starts_logging_out_is_flagged_with_its_links(project: Project) -> None:
     before = project.assert_matches_fresh()
     assert not any(f.startswith("DJV103") for f in before["shop/views.py"])
-    views = project.texts["shop/views.py"]
-    project.edit(
-        "shop/views.py",
-        views.replace(
-            '    return HttpResponse("bye")', '    logout(request)\n    return HttpResponse("bye")'
-        ),
-    )
+    make_signout_log_out(project)
     after = project.assert_matches_fresh()
     (finding,) = [f for f in after["shop/views.py"] if f.startswith("DJV103")]
     assert "urls.py:Span(line=5" in finding and "nav.html:Span(line=0" in finding
 
 
 def test_route_locations_follow_lines_inserted_in_urls(project: Project) -> None:
-    views = project.texts["shop/views.py"]
-    project.edit(
-        "shop/views.py",
-        views.replace(
-            '    return HttpResponse("bye")', '    logout(request)\n    return HttpResponse("bye")'
-        ),
-    )
+    make_signout_log_out(project)
     before = project.assert_matches_fresh()
     assert any("urls.py:Span(line=5" in f for f in before["shop/views.py"])
     project.edit("shop/urls.py", "# routes\n\n\n" + project.texts["shop/urls.py"])
@@ -216,13 +215,7 @@ def test_typing_key_by_key_through_broken_states(project: Project) -> None:
 
 
 def test_template_edit_updates_the_links_other_files_see(project: Project) -> None:
-    views = project.texts["shop/views.py"]
-    project.edit(
-        "shop/views.py",
-        views.replace(
-            '    return HttpResponse("bye")', '    logout(request)\n    return HttpResponse("bye")'
-        ),
-    )
+    make_signout_log_out(project)
     before = project.assert_matches_fresh()
     project.edit(
         "shop/templates/shop/nav.html",
