@@ -27,6 +27,7 @@ it exists. Results go to ``bench/results/<date>-<label>.json`` and the table in
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -201,6 +202,9 @@ def snapshot_djvet(label: str) -> dict[str, str]:
     target = SCRATCH / label / "snapshot"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target / "djvet", ignore=shutil.ignore_patterns("__pycache__"))
+    # Byte-compiled, as ``pip install`` leaves an installed package (this machine sets
+    # PYTHONDONTWRITEBYTECODE, so a source tree would be compiled again by every run).
+    compileall.compile_dir(target / "djvet", quiet=1)
     return {
         "PYTHONPATH": os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")]).rstrip(
             os.pathsep

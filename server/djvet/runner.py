@@ -218,6 +218,7 @@ def extract_modules(
     modules: dict[str, tuple[int, int, ModuleInfo]] = {}
     trees: Trees = {}
     left = TREE_BUDGET_CHARS if budget is None else budget
+    real_dirs: dict[str, str] = {}
     for key in paths:
         path = Path(key)
         try:
@@ -226,7 +227,13 @@ def extract_modules(
                 continue
             text = read_source(path)
             source = parse_python(text, key)
-            info = extract_module(source, module_name(root, path), key, digest_text(text))
+            info = extract_module(
+                source,
+                module_name(root, path, real_dirs),
+                key,
+                digest_text(text),
+                defer_bodies=True,
+            )
         except Exception:  # the index's own read of the file reports what went wrong
             continue
         modules[key] = (stat.st_mtime_ns, stat.st_size, info)

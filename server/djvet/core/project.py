@@ -133,16 +133,41 @@ def walk_files(
         stack.extend(reversed(subdirs))
 
 
-def module_name(root: Path, path: Path) -> str:
-    """Dotted module name of ``path`` relative to ``root`` (``books/models.py`` -> ``books.models``)."""
-    try:
-        relative = path.resolve().relative_to(root.resolve())
-    except ValueError:
-        relative = Path(path.name)
-    parts = list(relative.with_suffix("").parts)
+def module_name(root: Path, path: Path, real_dirs: dict[str, str] | None = None) -> str:
+    """Dotted module name of ``path`` relative to ``root`` (``books/models.py`` -> ``books.models``).
+
+    Both are compared with symbolic links resolved. ``real_dirs`` memoises resolved folders
+    across calls (the CLI names thousands of files in a few hundred folders in one go).
+    """
+    if real_dirs is None:
+        real_dirs = {}
+    real_root = _real(str(root), real_dirs)
+    directory, name = os.path.split(os.path.abspath(path))
+    real = (
+        os.path.realpath(os.path.join(directory, name))
+        if os.path.islink(os.path.join(directory, name))
+        else os.path.join(_real(directory, real_dirs), name)
+    )
+    if real.startswith(real_root) and real[len(real_root) : len(real_root) + 1] == os.sep:
+        relative = real[len(real_root) + 1 :]
+    elif real_root == os.sep and real.startswith(os.sep):
+        relative = real[1:]
+    else:
+        relative = name
+    parts = relative.split(os.sep)
+    stem = parts[-1]
+    dot = stem.rfind(".")
+    parts[-1] = stem[:dot] if 0 < dot < len(stem) - 1 else stem  # as ``with_suffix("")``
     if parts and parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
+
+
+def _real(directory: str, memo: dict[str, str]) -> str:
+    real = memo.get(directory)
+    if real is None:
+        real = memo[directory] = os.path.realpath(directory)
+    return real
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ names resolved through the imports. Nothing here imports or runs the module.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -133,18 +134,223 @@ class DecoratorShape:
     calls_wrapped: bool = False
 
 
-@fast_pickle
-@dataclass(frozen=True, slots=True)
 class FunctionInfo:
+    """A function or method as the index sees it.
+
+    ``calls`` (the qualified names it calls directly) and ``body`` (a sync function's
+    ``BodySummary``) may be *deferred*: built from the function's own text the first time
+    anything reads them (``extract_module(..., defer_bodies=True)``: the CLI, where most are
+    never read). Reading, comparing and pickling give the same values either way.
+    """
+
+    __slots__ = (
+        "_body",
+        "_calls",
+        "_deferred",
+        "alias_of",
+        "decorator_shape",
+        "decorators",
+        "is_async",
+        "name",
+        "name_span",
+        "qualname",
+    )
+
     name: str
     qualname: str
     is_async: bool
     decorators: tuple[Value, ...]
     name_span: Span
-    calls: frozenset[str]  # qualified names this function calls directly
-    alias_of: str | None = None  # ``get = post`` in a class body: the aliased method name
-    body: BodySummary | None = None
-    decorator_shape: DecoratorShape | None = None  # set when the body reads as a decorator
+    alias_of: str | None  # ``get = post`` in a class body: the aliased method name
+    decorator_shape: DecoratorShape | None  # set when the body reads as a decorator
+
+    def __init__(
+        self,
+        name: str,
+        qualname: str,
+        is_async: bool,
+        decorators: tuple[Value, ...],
+        name_span: Span,
+        calls: frozenset[str] = frozenset(),
+        alias_of: str | None = None,
+        body: BodySummary | None = None,
+        decorator_shape: DecoratorShape | None = None,
+        deferred: DeferredBody | None = None,
+    ) -> None:
+        self.name = name
+        self.qualname = qualname
+        self.is_async = is_async
+        self.decorators = decorators
+        self.name_span = name_span
+        self.alias_of = alias_of
+        self.decorator_shape = decorator_shape
+        self._calls = calls
+        self._body = body
+        self._deferred = deferred
+
+    @property
+    def calls(self) -> frozenset[str]:
+        """The qualified names this function calls directly."""
+        if self._deferred is not None:
+            self._summarise()
+        return self._calls
+
+    @property
+    def body(self) -> BodySummary | None:
+        """What a sync function's body does (None for ``async def`` and method aliases)."""
+        if self._deferred is not None:
+            self._summarise()
+        return self._body
+
+    def _summarise(self) -> None:
+        deferred = self._deferred
+        if deferred is None:
+            return
+        calls, body = deferred.summarise()
+        # Two threads may both get here: each stores the same values.
+        self._calls = calls
+        self._body = None if self.alias_of is not None else body
+        self._deferred = None
+
+    def _shape(self) -> tuple[object, ...]:
+        return (
+            self.name,
+            self.qualname,
+            self.is_async,
+            self.decorators,
+            self.name_span,
+            self.alias_of,
+            self.decorator_shape,
+        )
+
+    def same_text(self, other: FunctionInfo) -> bool:
+        """Both are still deferred from the same text in the same naming context: whatever
+        their bodies summarise to is equal apart from positions (cheap; False means unknown)."""
+        a, b = self._deferred, other._deferred
+        return a is not None and b is not None and a.same_text(b)
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, FunctionInfo) or self._shape() != other._shape():
+            return False
+        a, b = self._deferred, other._deferred
+        if a is not None and b is not None and a.same_text(b) and a.first_line == b.first_line:
+            return True
+        return self.calls == other.calls and self.body == other.body
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.qualname, self.name_span))
+
+    def __repr__(self) -> str:
+        state = "deferred" if self._deferred is not None else f"calls={sorted(self._calls)!r}"
+        return f"FunctionInfo({self.qualname!r}, is_async={self.is_async}, {state})"
+
+    def __reduce__(self) -> tuple[type[FunctionInfo], tuple[Any, ...]]:
+        return FunctionInfo, (
+            self.name,
+            self.qualname,
+            self.is_async,
+            self.decorators,
+            self.name_span,
+            self._calls,
+            self.alias_of,
+            self._body,
+            self.decorator_shape,
+            self._deferred,
+        )
+
+
+class Qualifier:
+    """How names qualify in one module (its name, imports and module-level names): all a
+    deferred body summary needs of the module it came from."""
+
+    __slots__ = ("imports", "local_names", "module")
+
+    def __init__(self, module: str, imports: dict[str, str], local_names: frozenset[str]):
+        self.module = module
+        self.imports = imports
+        self.local_names = local_names
+
+    def qualify(self, name: str) -> str:
+        head, _, rest = name.partition(".")
+        if head in self.imports:
+            target = self.imports[head]
+            return f"{target}.{rest}" if rest else target
+        if head in self.local_names:
+            return f"{self.module}.{name}" if self.module else name
+        return name  # a builtin or something unresolved: keep the spelling
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            isinstance(other, Qualifier)
+            and self.module == other.module
+            and self.local_names == other.local_names
+            and self.imports == other.imports
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.module, self.local_names))
+
+    def __reduce__(self) -> tuple[type[Qualifier], tuple[Any, ...]]:
+        return Qualifier, (self.module, self.imports, self.local_names)
+
+
+class DeferredBody:
+    """A sync function's text (whole lines, decorators included) and where it starts: parsed
+    and summarised on demand exactly as the whole file's parse would have been.
+
+    The text is parsed at its own line (blank lines before it) and, when indented (a method,
+    a function inside ``if``), inside an ``if 1:`` on the line above, so every node keeps its
+    line and column. Only files that parsed whole and have no BOM are deferred. Should the
+    text not parse alone, the function summarises as calling nothing with no known body:
+    analyses then learn nothing from it (a possible miss, never a false alarm).
+    """
+
+    __slots__ = ("first_line", "qualifier", "text")
+
+    def __init__(self, text: str, first_line: int, qualifier: Qualifier) -> None:
+        self.text = text
+        self.first_line = first_line  # 0-based
+        self.qualifier = qualifier
+
+    def same_text(self, other: DeferredBody) -> bool:
+        return self.text == other.text and self.qualifier == other.qualifier
+
+    def summarise(self) -> tuple[frozenset[str], BodySummary | None]:
+        indented = self.text[:1] in (" ", "\t")
+        if indented and self.first_line < 1:
+            return frozenset(), None  # cannot be: an indented first line does not parse
+        if indented:
+            padded = "\n" * (self.first_line - 1) + "if 1:\n" + self.text
+        else:
+            padded = "\n" * self.first_line + self.text
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes
+                tree = ast.parse(padded)
+            node = tree.body[0]
+            if indented:
+                node = node.body[0]  # type: ignore[attr-defined]
+        except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
+            return frozenset(), None
+        if not isinstance(node, ast.FunctionDef):
+            return frozenset(), None
+        summary = _BodySummariser(_Context(self.qualifier, PythonSource(padded, tree)), node)
+        return frozenset(summary.calls), summary.summary()
+
+    def __reduce__(self) -> tuple[type[DeferredBody], tuple[Any, ...]]:
+        return DeferredBody, (self.text, self.first_line, self.qualifier)
+
+
+class _Context:
+    """What ``_BodySummariser`` reads of its extractor, for a deferred body."""
+
+    __slots__ = ("qualify", "source")
+
+    def __init__(self, qualifier: Qualifier, source: PythonSource) -> None:
+        self.qualify = qualifier.qualify
+        self.source = source
 
 
 @fast_pickle
@@ -222,8 +428,18 @@ _ASYNC_CALLS: RecentFiles[str, _AsyncCalls] = RecentFiles()
 
 
 class _Extractor:
-    def __init__(self, source: PythonSource, module: str, path: str, is_package: bool) -> None:
+    def __init__(
+        self,
+        source: PythonSource,
+        module: str,
+        path: str,
+        is_package: bool,
+        defer_bodies: bool = False,
+    ) -> None:
         self.source = source
+        # Sync bodies summarised when first read: only where the text alone parses the same.
+        self.defer_bodies = defer_bodies and not source.recovered and not source.bom
+        self.qualifier: Qualifier | None = None
         self.module = module
         self.path = path
         self.is_package = is_package
@@ -320,8 +536,11 @@ class _Extractor:
                     self.imports[local] = f"{base}.{alias.name}" if base else alias.name
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str) -> FunctionInfo:
+        deferred = None
         if isinstance(node, ast.AsyncFunctionDef):
             calls, body = self.async_calls(node), None
+        elif self.defer_bodies:
+            calls, body, deferred = frozenset(), None, self.deferred_body(node)
         else:
             summary = _BodySummariser(self, node)
             calls, body = frozenset(summary.calls), summary.summary()
@@ -334,7 +553,17 @@ class _Extractor:
             calls=calls,
             body=body,
             decorator_shape=decorator_shape(node),
+            deferred=deferred,
         )
+
+    def deferred_body(self, node: ast.FunctionDef) -> DeferredBody:
+        if self.qualifier is None:  # every import and module-level name is known by now
+            self.qualifier = Qualifier(self.module, self.imports, frozenset(self.local_names))
+        lines = self.source.lines
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        last = node.end_lineno or node.lineno
+        text = self.source.text[lines.line_start(first) : lines.line_start(last)]
+        return DeferredBody(text, first, self.qualifier)
 
     def async_calls(self, node: ast.AsyncFunctionDef) -> frozenset[str]:
         """The qualified names an ``async def`` calls, reused across re-indexings of its text.
@@ -385,8 +614,9 @@ class _Extractor:
                                 is_async=original.is_async,
                                 decorators=original.decorators,
                                 name_span=self.source.span(target),
-                                calls=original.calls,
+                                calls=original._calls,
                                 alias_of=original.name,
+                                deferred=original._deferred,
                             )
             elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 attrs[stmt.target.id] = self.value(stmt.value)
@@ -508,7 +738,9 @@ class _BodySummariser:
     excluded). ``async def`` bodies get no summary: nothing reads one (calling an async
     function runs nothing), and skipping it keeps re-indexing an async module cheap."""
 
-    def __init__(self, ex: _Extractor, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def __init__(
+        self, ex: _Extractor | _Context, node: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> None:
         self.ex = ex
         self.calls: set[str] = set()
         self.sites: list[Site] = []
@@ -892,10 +1124,18 @@ def _class_infos(ex: _Extractor, stmt: ast.ClassDef) -> dict[str, ClassInfo]:
     return out
 
 
-def extract_module(source: PythonSource, module: str, path: str, digest: str) -> ModuleInfo:
-    """Summarise one parsed module for the project index."""
+def extract_module(
+    source: PythonSource, module: str, path: str, digest: str, *, defer_bodies: bool = False
+) -> ModuleInfo:
+    """Summarise one parsed module for the project index.
+
+    ``defer_bodies``: summarise sync function bodies only when first read (see
+    ``FunctionInfo``). A one-off run that reads few of them (the CLI) saves most of that
+    work; the language server summarises eagerly, so each keystroke's comparison of a
+    module's old and new facts never has to parse function texts again.
+    """
     is_package = path.endswith("__init__.py")
-    ex = _Extractor(source, module, path, is_package)
+    ex = _Extractor(source, module, path, is_package, defer_bodies)
     tree = source.tree
     ex.collect_imports(tree.body)
     for stmt in _walk_statements(tree.body):
@@ -916,6 +1156,7 @@ def extract_module(source: PythonSource, module: str, path: str, digest: str) ->
         module,
         path,
         source.bom,
+        ex.defer_bodies,
         tuple(ex.imports.items()),
         tuple(ex.star_imports),
         frozenset(ex.local_names),
@@ -1048,6 +1289,8 @@ def _function_changes(a: FunctionInfo, b: FunctionInfo) -> tuple[bool, bool]:
         or not _same_values(a.decorators, b.decorators)
     ):
         return True, True
+    if a.same_text(b):
+        return False, a.decorator_shape != b.decorator_shape
     return False, (
         a.calls != b.calls
         or a.decorator_shape != b.decorator_shape
