@@ -98,7 +98,18 @@ class V:
     "function at line 0 and at the end without newline": (
         "def first():\n    return a.b()\nclass V:\n    def last(self):\n        return c.d()"
     ),
-    "match and async for inside a sync def": """
+    "async functions": """
+from .models import Book
+async def view(request):
+    async for b in Book.objects.all():
+        await b.asave()
+    return helper(Book.objects.get())
+class V:
+    @deco
+    async def get(self):
+        return [x async for x in self.qs()]
+""",
+    "match and with inside a sync def": """
 def f(x):
     match x:
         case 1:
@@ -116,7 +127,7 @@ def test_deferred_summaries_equal_eager_ones(name: str) -> None:
     assert eager == deferred
 
 
-def test_defers_only_sync_functions_of_files_that_parse_whole() -> None:
+def test_defers_only_functions_of_files_that_parse_whole() -> None:
     _, deferred = _both(EDGE_CASES["decorated method with defaults"])
     method = deferred.classes["V"].methods["get"]
     assert method._deferred is not None  # not summarised until read
@@ -135,7 +146,9 @@ def test_defers_only_sync_functions_of_files_that_parse_whole() -> None:
     info = extract_module(
         parse_python(asynchronous, "<document>"), "m", "/p/m.py", "d", defer_bodies=True
     )
-    assert info.functions["f"]._deferred is None
+    assert info.functions["f"]._deferred is not None
+    assert info.functions["f"].calls == frozenset({"a.b"})
+    assert info.functions["f"].body is None
 
 
 def test_equality_compares_what_the_bodies_summarise_to() -> None:

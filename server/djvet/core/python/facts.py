@@ -297,8 +297,8 @@ class Qualifier:
 
 
 class DeferredBody:
-    """A sync function's text (whole lines, decorators included) and where it starts: parsed
-    and summarised on demand exactly as the whole file's parse would have been.
+    """A function's text (whole lines, decorators included) and where it starts: parsed and
+    summarised on demand exactly as the whole file's parse would have been.
 
     The text is parsed at its own line (blank lines before it) and, when indented (a method,
     a function inside ``if``), inside an ``if 1:`` on the line above, so every node keeps its
@@ -334,7 +334,7 @@ class DeferredBody:
                 node = node.body[0]  # type: ignore[attr-defined]
         except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
             return frozenset(), None
-        if not isinstance(node, ast.FunctionDef):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return frozenset(), None
         summary = _BodySummariser(_Context(self.qualifier, PythonSource(padded, tree)), node)
         return frozenset(summary.calls), summary.summary()
@@ -537,10 +537,10 @@ class _Extractor:
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str) -> FunctionInfo:
         deferred = None
-        if isinstance(node, ast.AsyncFunctionDef):
-            calls, body = self.async_calls(node), None
-        elif self.defer_bodies:
+        if self.defer_bodies:
             calls, body, deferred = frozenset(), None, self.deferred_body(node)
+        elif isinstance(node, ast.AsyncFunctionDef):
+            calls, body = self.async_calls(node), None
         else:
             summary = _BodySummariser(self, node)
             calls, body = frozenset(summary.calls), summary.summary()
@@ -556,7 +556,7 @@ class _Extractor:
             deferred=deferred,
         )
 
-    def deferred_body(self, node: ast.FunctionDef) -> DeferredBody:
+    def deferred_body(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> DeferredBody:
         if self.qualifier is None:  # every import and module-level name is known by now
             self.qualifier = Qualifier(self.module, self.imports, frozenset(self.local_names))
         lines = self.source.lines
