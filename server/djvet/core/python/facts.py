@@ -537,8 +537,10 @@ class _Extractor:
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str) -> FunctionInfo:
         deferred = None
+        calls: frozenset[str] = frozenset()
+        body: BodySummary | None = None
         if self.defer_bodies:
-            calls, body, deferred = frozenset(), None, self.deferred_body(node)
+            deferred = self.deferred_body(node)
         elif isinstance(node, ast.AsyncFunctionDef):
             calls, body = self.async_calls(node), None
         else:
