@@ -316,14 +316,6 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _python_files(project: ProjectIndex) -> list[str]:
-    return [
-        str(p)
-        for p in walk_files(project.root, project.root, project.excludes)
-        if p.suffix == ".py"
-    ]
-
-
 def _split_cached(
     paths: Sequence[str], cached: CachedModules | None
 ) -> tuple[dict[str, tuple[int, int, ModuleInfo]], list[str]]:
@@ -383,9 +375,12 @@ def check_project(
         return None, [o for o in outcomes if o is not None]
     gc.disable()
     project = ProjectIndex(root, settings.exclude, settings.template_dirs)
-    python = (
-        [str(p) for p in tree if p.suffix == ".py"] if tree is not None else _python_files(project)
+    files = (
+        list(tree)
+        if tree is not None
+        else list(walk_files(project.root, project.root, project.excludes))
     )
+    python = [str(p) for p in files if p.suffix == ".py"]
     hits, stale = _split_cached(python, cached)
     count = workers if workers is not None else available_cores()
     # Each worker holds a whole index: no more workers than the tree keeps busy.
@@ -399,12 +394,12 @@ def check_project(
     facts = None
     if parallel:
         facts = _run_parallel(
-            project, settings, jobs, todo, hits, stale, outcomes, mode, unsafe, count,
+            project, files, settings, jobs, todo, hits, stale, outcomes, mode, unsafe, count,
             index_progress, check_progress,
         )  # fmt: skip
     if facts is None:
         facts = _run_serial(
-            project, settings, jobs, todo, hits, stale, outcomes, mode, unsafe,
+            project, files, settings, jobs, todo, hits, stale, outcomes, mode, unsafe,
             index_progress, check_progress,
         )  # fmt: skip
     return facts, [o for o in outcomes if o is not None]
@@ -412,6 +407,7 @@ def check_project(
 
 def _run_serial(
     project: ProjectIndex,
+    files: Sequence[Path],
     settings: Settings,
     jobs: Sequence[Job],
     todo: Sequence[int],
@@ -426,7 +422,7 @@ def _run_serial(
     """Index and check in this process (jobs whose outcome is already known are skipped)."""
     gc.disable()
     fresh, trees = extract_modules(stale, project.root)
-    project.scan(progress=index_progress, cached={**hits, **fresh})
+    project.scan(progress=index_progress, cached={**hits, **fresh}, files=files, validated=True)
     _settle_gc()
     for number in todo:
         if outcomes[number] is not None:
@@ -459,6 +455,7 @@ def _worker_main(
     conn: Any,
     share: Sequence[str],
     project: ProjectIndex,
+    files: Sequence[Path],
     settings: Settings,
     jobs: Sequence[Job],
     hits: Mapping[str, tuple[int, int, ModuleInfo]],
@@ -475,7 +472,7 @@ def _worker_main(
         for _ in range(conn.recv()):
             modules.update(pickle.loads(conn.recv_bytes()))
         modules.update(fresh)
-        project.scan(cached=modules)
+        project.scan(cached=modules, files=files, validated=True)
         del modules, fresh
         _settle_gc()
         results: list[tuple[int, FileOutcome]] = []
@@ -495,6 +492,7 @@ def _worker_main(
 
 def _run_parallel(
     project: ProjectIndex,
+    files: Sequence[Path],
     settings: Settings,
     jobs: Sequence[Job],
     todo: Sequence[int],
@@ -536,6 +534,7 @@ def _run_parallel(
                     child_end,
                     shares[index],
                     project,
+                    files,
                     settings,
                     jobs,
                     hits,

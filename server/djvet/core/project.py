@@ -14,10 +14,10 @@ import fnmatch
 import functools
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from ..layout import DEFAULT_EXCLUDES
 from .python.facts import ClassInfo, FunctionInfo, ModuleInfo, extract_module, interface_changes
@@ -196,49 +196,65 @@ class ProjectIndex:
         # files, a template's text): the whole-index views in ``derived`` key on it, so typing
         # inside a function does not rebuild the project's model and URL tables.
         self.interface_generation = 0
-        self.class_generation = 0  # ... apart from module-level functions
+        # ... apart from functions: module-level functions and methods (``member_changes``).
+        self.class_generation = 0
         self.body_generation = 0  # ... or what a function of any module calls or does
         self.template_generation = 0  # bumped when a template's text changes
+        # Bumped when functions changed and nothing else of the shape; each bump logs which
+        # functions, for the views that read functions by name (``derived``).
+        self.member_generation = 0
+        self._member_log: list[tuple[int, frozenset[tuple[str, str]]]] = []
+        self._member_log_floor = 0  # the log covers the changes after this member generation
+        self._member_reads: _MemberReads | None = None  # of the by-name view being built
         self._template_digests: dict[str, str] = {}
         self.errors: dict[str, str] = {}
         self.stamps: dict[str, tuple[int, int]] = {}  # path -> (mtime_ns, size) when read from disk
-        self._derived: dict[str, tuple[tuple[int, int, int], Any]] = {}
+        self._derived: dict[str, _Derived] = {}
 
     # -- building ----------------------------------------------------------------------------
     def scan(
         self,
         progress: Callable[[int, int], None] | None = None,
         cached: Mapping[str, tuple[int, int, ModuleInfo]] | None = None,
+        *,
+        files: Sequence[Path] | None = None,
+        validated: bool = False,
     ) -> None:
         """Index every Python file below the root (templates are listed, not read).
 
         ``cached`` maps paths to (mtime_ns, size, ModuleInfo) from an earlier run: a file whose
-        stamp is unchanged is adopted without being read or parsed.
+        stamp is unchanged is adopted without being read or parsed. ``files`` is the walk of
+        the root when the caller has one; ``validated`` says every ``cached`` stamp was just
+        taken from the file (the CLI's own extraction), so none is taken again.
         """
-        files = list(walk_files(self.root, self.root, self.excludes))
+        if files is None:
+            files = list(walk_files(self.root, self.root, self.excludes))
         python = [p for p in files if p.suffix == ".py"]
+        root = os.path.join(str(self.root), "")  # with a trailing separator
         for path in files:
-            if classify(path.relative_to(self.root), None, self.template_dirs) in (
+            key = str(path)
+            relative = key[len(root) :] if key.startswith(root) else key
+            if classify(relative, None, self.template_dirs) in (
                 SourceKind.DJANGO_TEMPLATE,
                 SourceKind.JINJA2,
             ):
-                self.templates.add(str(path))
+                self.templates.add(key)
         for count, path in enumerate(python, 1):
             key = str(path)
             hit = cached.get(key) if cached else None
-            if hit is not None:
+            if hit is not None and not validated:
                 try:
                     stat = path.stat()
                 except OSError:
                     hit = None
                 else:
-                    if (stat.st_mtime_ns, stat.st_size) == hit[:2]:
-                        self.modules[key] = hit[2]
-                        self.stamps[key] = hit[:2]
-                        self._register(hit[2])
-                    else:
+                    if (stat.st_mtime_ns, stat.st_size) != hit[:2]:
                         hit = None  # changed since the cached run: read it again
-            if hit is None:
+            if hit is not None:
+                self.modules[key] = hit[2]
+                self.stamps[key] = hit[:2]
+                self._register(hit[2])
+            else:
                 self.update_file(path, bump=False)
             if progress and (count % 50 == 0 or count == len(python)):
                 progress(count, len(python))
@@ -299,21 +315,44 @@ class ProjectIndex:
         source = parse_python(text, key)
         info = extract_module(source, module_name(self.root, Path(key)), key, digest)
         classes_changed = functions_changed = bodies_changed = True
+        members: frozenset[tuple[str, str]] | None = None
         if old is not None:
             self._unregister(old)
             if bump:
                 classes_changed, functions_changed, bodies_changed = interface_changes(old, info)
+                if classes_changed or functions_changed:
+                    members = member_changes(old, info)
         self.modules[key] = info
         self._register(info)
         if bump:
             self.generation += 1
             if classes_changed or functions_changed:
                 self.interface_generation += 1
-            if classes_changed:
-                self.class_generation += 1
+                if members is None:
+                    self._shape_changed()
+                else:
+                    self._members_changed(members)
             if bodies_changed:
                 self.body_generation += 1
         return True
+
+    def _shape_changed(self) -> None:
+        self.class_generation += 1
+        self._member_log.clear()  # every view the log could keep is stale now
+        self._member_log_floor = self.member_generation
+
+    def _members_changed(self, members: frozenset[tuple[str, str]]) -> None:
+        self.member_generation += 1
+        log = self._member_log
+        log.append((self.member_generation, members))
+        if len(log) > _MEMBER_LOG_SIZE:
+            # Forget what no cached view needs; past the bound, views older than the log rebuild.
+            needed = min(
+                (entry.members_since for entry in self._derived.values() if entry.names),
+                default=self.member_generation,
+            )
+            log[:] = [item for item in log if item[0] > needed][-_MEMBER_LOG_SIZE:]
+            self._member_log_floor = log[0][0] - 1 if log else self.member_generation
 
     def key(self, path: str | Path) -> str:
         """The index key of a path: absolute (relative paths are taken from the root), normalised."""
@@ -336,7 +375,7 @@ class ProjectIndex:
         if bump:
             self.generation += 1
             self.interface_generation += 1
-            self.class_generation += 1
+            self._shape_changed()
             self.body_generation += 1
         return True
 
@@ -395,6 +434,9 @@ class ProjectIndex:
             attr = ".".join(rest)
             if attr in module.classes:
                 return Resolved("class", module, module.classes[attr])
+            reads = self._member_reads
+            if reads is not None and (len(rest) == 1 or rest[0] in module.classes):
+                reads.names.add((module.path, attr))  # a function or method of that name
             if rest[0] in module.functions and len(rest) == 1:
                 return Resolved("function", module, module.functions[rest[0]])
             if (
@@ -434,39 +476,176 @@ class ProjectIndex:
             if inner is not None:
                 yield from self.base_names(inner, _seen | {base})
 
+    def has_method(self, cls: ClassInfo, name: str) -> bool:
+        """``name in cls.methods``, read the way a view reading functions by name must."""
+        reads = self._member_reads
+        if reads is not None:
+            reads.names.add((cls.path, f"{cls.qualname}.{name}"))
+        return name in cls.methods
+
     def derived(
         self,
         key: str,
         build: Callable[[], T],
         *,
-        reads_functions: bool = True,
+        reads_functions: bool | Literal["by name"] = True,
         reads_bodies: bool = False,
         reads_templates: bool = False,
     ) -> T:
         """A view computed from the whole index, rebuilt only after what it reads changed.
 
-        ``build`` must read only the modules' shape (``interface_changes``), module-level
-        functions only when ``reads_functions``, function bodies only when ``reads_bodies``
+        ``build`` must read only the modules' shape (``interface_changes``: imports,
+        assignments, classes and their bases, attributes, ``Meta`` and decorators), functions
+        (module-level functions and methods: which exist, their names, ``async``-ness and
+        decorators) only when ``reads_functions``, function bodies only when ``reads_bodies``
         and template files only when ``reads_templates``: a keystroke inside a function body
-        keeps every other derived view, and a new view function keeps the model table.
+        keeps every other derived view, and a new function or method keeps the model table.
+
+        ``reads_functions="by name"``: ``build`` reads functions only through ``resolve``
+        (``resolve_class``, ``resolve_function``, ``base_names``) and ``has_method``, which
+        note the names it looked up; the view is kept until a function or method of one of
+        those names (in that module) appears, disappears or changes. A view that reads
+        another view inherits what that one reads.
         """
-        stamp = (
-            self.interface_generation if reads_functions else self.class_generation,
+        rest = (
             self.body_generation if reads_bodies else 0,
             self.template_generation if reads_templates else 0,
         )
+        outer = self._member_reads
         cached = self._derived.get(key)
-        if cached is not None and cached[0] == stamp:
-            value: T = cached[1]
+        if cached is not None and self._still_valid(cached, rest):
+            if outer is not None:
+                outer.inherit(cached)
+            value: T = cached.value
             return value
-        value = build()
-        self._derived[key] = (stamp, value)
+        reads = _MemberReads() if reads_functions == "by name" else None
+        self._member_reads = reads
+        try:
+            value = build()
+        finally:
+            self._member_reads = outer
+        everything = reads_functions is True or (reads is not None and reads.everything)
+        entry = _Derived(
+            value,
+            rest,
+            self.interface_generation if everything else self.class_generation,
+            everything,
+            frozenset(reads.names) if reads is not None and not everything else None,
+            self.member_generation,
+        )
+        self._derived[key] = entry
+        if outer is not None:
+            outer.inherit(entry)
         return value
+
+    def _still_valid(self, entry: _Derived, rest: tuple[int, int]) -> bool:
+        if entry.rest != rest:
+            return False
+        if entry.everything:
+            return entry.shape == self.interface_generation
+        if entry.shape != self.class_generation:
+            return False
+        if not entry.names or entry.members_since == self.member_generation:
+            return True
+        if entry.members_since < self._member_log_floor:
+            return False  # changes it may depend on are no longer logged
+        if any(
+            not changed.isdisjoint(entry.names)
+            for generation, changed in self._member_log
+            if generation > entry.members_since
+        ):
+            return False
+        entry.members_since = self.member_generation  # checked up to here
+        return True
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_derived"] = {}  # derived views are cheap to rebuild and may hold unpicklables
+        state["_member_log"] = []  # ... and the log of function changes serves only them
+        state["_member_log_floor"] = self.member_generation
+        state["_member_reads"] = None
         return state
+
+
+_MEMBER_LOG_SIZE = 64  # function-only changes remembered for the views reading by name
+
+
+@dataclass
+class _Derived:
+    """A derived view, the generations it was built (or last found valid) at, what it read."""
+
+    value: Any
+    rest: tuple[int, int]  # (body generation, template generation) when it reads those, else 0
+    shape: int  # ``interface_generation`` if ``everything``, else ``class_generation``
+    everything: bool  # it reads every function
+    names: frozenset[tuple[str, str]] | None  # by name: (path, qualname) of those it looked up
+    members_since: int  # ``member_generation`` when built or last found valid
+
+
+class _MemberReads:
+    """The functions a by-name view looked up while it was being built."""
+
+    def __init__(self) -> None:
+        self.names: set[tuple[str, str]] = set()
+        self.everything = False  # it read a view that reads every function
+
+    def inherit(self, entry: _Derived) -> None:
+        """Another view read while building this one: what it read counts as read here."""
+        if entry.everything:
+            self.everything = True
+        elif entry.names is not None:
+            self.names |= entry.names
+
+
+def member_changes(old: ModuleInfo, new: ModuleInfo) -> frozenset[tuple[str, str]] | None:
+    """The functions of a module (path, qualname: ``f`` or ``Class.method``) that appeared,
+    disappeared or changed shape between two summaries of it; None when anything else of
+    its shape changed (``interface_changes``, which this asks member by member).
+
+    The order of a module's functions or a class's methods is not counted: views that read
+    functions by name do not see it.
+    """
+    if interface_changes(_without_functions(old), _without_functions(new))[0]:
+        return None
+    changed: set[str] = set()
+    for name in old.functions.keys() | new.functions.keys():
+        a, b = old.functions.get(name), new.functions.get(name)
+        if a is not b and (
+            a is None
+            or b is None
+            or interface_changes(_holding(old, {}, {name: a}), _holding(old, {}, {name: b}))[1]
+        ):
+            changed.add(name)
+    for qualname, cls in new.classes.items():
+        before = old.classes[qualname]  # the same classes: checked above
+        if cls is before:
+            continue
+        for name in before.methods.keys() | cls.methods.keys():
+            a, b = before.methods.get(name), cls.methods.get(name)
+            if a is not b and (
+                a is None
+                or b is None
+                or interface_changes(
+                    _holding(old, {qualname: replace(before, methods={name: a})}, {}),
+                    _holding(old, {qualname: replace(before, methods={name: b})}, {}),
+                )[0]
+            ):
+                changed.add(f"{qualname}.{name}")
+    return frozenset((new.path, name) for name in changed)
+
+
+def _without_functions(info: ModuleInfo) -> ModuleInfo:
+    classes = {name: replace(cls, methods={}) for name, cls in info.classes.items()}
+    return replace(info, classes=classes, functions={})
+
+
+def _holding(
+    info: ModuleInfo, classes: dict[str, ClassInfo], functions: dict[str, FunctionInfo]
+) -> ModuleInfo:
+    """``info`` reduced to the given classes and functions (to compare one member)."""
+    return replace(
+        info, imports={}, star_imports=(), assignments={}, classes=classes, functions=functions
+    )
 
 
 def in_memory_project(files: Mapping[str, str], root: str = "/project") -> ProjectIndex:
