@@ -6,6 +6,7 @@ and every editor agree on line numbers.
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -19,6 +20,11 @@ def line_starts(text: str) -> list[int]:
     """Offsets at which each line starts (the first is always 0)."""
     # One regex pass: linear in the text (searching for "\r" and "\n" separately from each
     # line was quadratic when one of them never occurs — seconds on a 5 MB file).
+    if "\r" not in text:
+        # Only "\n" (every parsed Python text): running sums of the line lengths, ~3x faster.
+        starts = list(itertools.accumulate([len(line) + 1 for line in text.split("\n")], initial=0))
+        starts.pop()
+        return starts
     return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
 
 

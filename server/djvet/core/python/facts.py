@@ -464,15 +464,18 @@ class _Extractor:
     def value(self, node: ast.AST | None, depth: int = 0) -> Value:
         if node is None or depth > 12:
             return Unknown()
-        if isinstance(node, ast.Constant) and isinstance(
-            node.value, (str, int, float, bool, type(None))
-        ):
-            return Lit(node.value)
-        if isinstance(node, ast.Starred):
+        # ``ast`` makes exact node types: one identity test each, the most common first.
+        if type(node) is ast.Constant:
+            if isinstance(node.value, (str, int, float, type(None))):  # bool is an int
+                return Lit(node.value)
+            return Unknown("Constant")
+        if type(node) is ast.Name:
+            return Ref(self.qualify(node.id))
+        if type(node) is ast.Starred:
             return Starred(self.value(node.value, depth + 1))
-        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            return Seq(tuple(self.value(e, depth + 1) for e in node.elts))
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        if type(node) is ast.List or type(node) is ast.Tuple or type(node) is ast.Set:
+            return Seq(tuple([self.value(e, depth + 1) for e in node.elts]))
+        if type(node) is ast.BinOp and type(node.op) is ast.Add:
             left, right = self.value(node.left, depth + 1), self.value(node.right, depth + 1)
             left_items = left.items if isinstance(left, Seq) else (left,)
             right_items = right.items if isinstance(right, Seq) else (right,)
