@@ -448,6 +448,10 @@ class _Extractor:
         self.local_names: set[str] = set()
         # Set on first use, once imports and module-level names are all collected.
         self.qualify_key: tuple[str, tuple[tuple[str, str], ...], frozenset[str]] | None = None
+        # One object per distinct literal and name of the module (values are immutable):
+        # less memory, and pickling writes each once.
+        self.literals: dict[tuple[type, object], Lit] = {}
+        self.refs: dict[str, Ref] = {}
         self.async_memo: _AsyncCalls = _ASYNC_CALLS.pop(path, {})
         self.async_kept: _AsyncCalls = {}
 
@@ -467,10 +471,14 @@ class _Extractor:
         # ``ast`` makes exact node types: one identity test each, the most common first.
         if type(node) is ast.Constant:
             if isinstance(node.value, (str, int, float, type(None))):  # bool is an int
-                return Lit(node.value)
+                key = (type(node.value), node.value)
+                lit = self.literals.get(key)
+                if lit is None:
+                    lit = self.literals[key] = Lit(node.value)
+                return lit
             return Unknown("Constant")
         if type(node) is ast.Name:
-            return Ref(self.qualify(node.id))
+            return self.ref(node.id)
         if type(node) is ast.Starred:
             return Starred(self.value(node.value, depth + 1))
         if type(node) is ast.List or type(node) is ast.Tuple or type(node) is ast.Set:
@@ -482,7 +490,7 @@ class _Extractor:
             return Seq(left_items + right_items)
         name = dotted(node)
         if name is not None:
-            return Ref(self.qualify(name))
+            return self.ref(name)
         if isinstance(node, ast.Call):
             func = dotted(node.func)
             if func is None and isinstance(node.func, ast.Attribute):
@@ -512,6 +520,12 @@ class _Extractor:
                 func_name, args, self._kwargs(node, depth), node.lineno - 1, self.source.span(node)
             )
         return Unknown(type(node).__name__)
+
+    def ref(self, name: str) -> Ref:
+        found = self.refs.get(name)
+        if found is None:
+            found = self.refs[name] = Ref(self.qualify(name))
+        return found
 
     def _kwargs(self, node: ast.Call, depth: int) -> tuple[tuple[str, Value], ...]:
         return tuple(
