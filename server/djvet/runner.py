@@ -30,6 +30,7 @@ from .core.project import (
     read_source,
     walk_files,
 )
+from .core.python.edits import round_trips
 from .core.python.facts import ModuleInfo, extract_module
 from .core.python.parse import PythonSource, parse_python
 from .core.python.parse import prime as prime_parse
@@ -190,7 +191,16 @@ def run_job(
         if mode in ("fix", "diff") and not source.lossy:
             fixed, applied, result = fix_document(document, project, settings, unsafe=unsafe)
             outcome.result = result
-            if applied and fixed != source.text:
+            if (
+                applied
+                and fixed != source.text
+                and job.kind is SourceKind.PYTHON
+                and not round_trips(fixed)
+            ):
+                outcome.warnings.append(
+                    "the fixed text does not parse with libcst; no fix was written"
+                )
+            elif applied and fixed != source.text:
                 outcome.fixed_text = fixed
                 outcome.original_text = source.text
                 outcome.fixes_applied = applied

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -140,3 +143,39 @@ def test_reused_results_skip_the_index(tree: Path):
     )
     assert facts is None  # nothing was read or parsed
     assert payload(again) == payload(first)
+
+
+def test_a_fixed_file_is_written_only_when_libcst_parses_it_too(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Fixes are validated with ``ast`` when offered; libcst checks the file once more right
+    before ``--fix`` writes it, and a refusal leaves the file as it was, with a warning."""
+    path = tree / "app" / "v1.py"
+    before = path.read_text()
+    job = next(j for j in jobs_of(tree) if j.path == str(path))
+    project = runner.build_index(tree, Settings())
+    monkeypatch.setattr(runner, "round_trips", lambda text: False)
+    refused = runner.run_job(job, project, Settings(), "fix", True)
+    assert path.read_text() == before and refused.fixed_text is None
+    assert refused.warnings == ["the fixed text does not parse with libcst; no fix was written"]
+    monkeypatch.undo()
+    project = runner.build_index(tree, Settings())
+    written = runner.run_job(job, project, Settings(), "fix", True)
+    assert written.warnings == [] and written.fixes_applied >= 1
+    assert path.read_text() == written.fixed_text != before
+
+
+def test_checking_offers_fixes_without_importing_libcst(tree: Path):
+    """Importing and running libcst cost ~0.3 s of a 3,000-file check: only writing needs it."""
+    script = (
+        "import sys\n"
+        "from djvet.cli import main\n"
+        f"main(['check', {str(tree)!r}, '--format', 'json', '--no-cache', '--exit-zero'])\n"
+        "print('libcst' in sys.modules, file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    findings = json.loads(out.stdout)["findings"]
+    assert any(f["fix"] for f in findings)
+    assert out.stderr.strip() == "False"
