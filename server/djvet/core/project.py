@@ -93,6 +93,7 @@ def walk_files(
         return
     seen_dirs: set[tuple[int, int]] = set()
     stack = [start]
+    prefix = os.path.join(str(root), "") if root.is_absolute() else None
     while stack:
         directory = stack.pop()
         try:
@@ -114,10 +115,17 @@ def walk_files(
         subdirs = []
         for entry in entries:
             path = Path(entry.path)
-            try:
-                relative = path.relative_to(root).as_posix()
-            except ValueError:
-                relative = path.name
+            if prefix is not None:  # by string: pathlib's ``relative_to`` costs ~20 us a file
+                relative = (
+                    entry.path[len(prefix) :].replace(os.sep, "/")
+                    if entry.path.startswith(prefix)
+                    else entry.name
+                )
+            else:
+                try:
+                    relative = path.relative_to(root).as_posix()
+                except ValueError:
+                    relative = path.name
             if is_excluded(relative, patterns):
                 continue
             try:
