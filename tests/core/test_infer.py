@@ -370,3 +370,114 @@ def test_jedi_budget_returns_unknown_instead_of_waiting(monkeypatch) -> None:
         assert started == ["Slow"]
     finally:
         jedi_facade.configure(budget_seconds=0.05)
+
+
+# -- the fast paths of the check (same answers as the plain code) -----------------------------
+
+
+def test_anchored_and_with_result_equal_dataclasses_replace() -> None:
+    """Built field by field for speed; every field is carried (a new field fails here)."""
+    import dataclasses
+
+    from djvet.core.python.infer import (
+        CallArgs,
+        Effect,
+        QuerySite,
+        RelatedInfo,
+        _anchored,
+        _with_result,
+    )
+    from djvet.core.types import Span
+
+    related = RelatedInfo("m.Author", "books", "fk", True)
+    qs = QuerySet(
+        "m.Book", "m.BookQuerySet", frozenset({"author"}), frozenset({"tags"}),
+        frozenset({"title"}), frozenset({"body"}), "values", True, True, related, "maybe",
+        ast.Name("old"), True,
+    )  # fmt: skip
+    assert all(getattr(qs, f.name) != f.default for f in dataclasses.fields(QuerySet)), (
+        "every field set away from its default"
+    )
+    anchor = ast.Name("new")
+    assert _anchored(qs, anchor) == dataclasses.replace(qs, insert_at=anchor)
+    site = QuerySite("/p.py", Span(1, 2, 3, 4), "Book.objects.count()", ("h()",))
+    effect = Effect("lazy", "custom", None, site, True)
+    assert _with_result(effect, qs) == dataclasses.replace(effect, result=qs)
+    assert [f.name for f in dataclasses.fields(Effect)] == [
+        "what", "family", "result", "site", "conditional",
+    ]  # fmt: skip
+    assert CallArgs.from_call(ast.parse("x(1)", mode="eval").body).count == 1
+
+
+def test_kinds_are_values() -> None:
+    """Equal fields, equal and same hash (as frozen dataclasses would be)."""
+    a, b = QuerySet("m.Book", select=frozenset({"x"})), QuerySet("m.Book", select=frozenset({"x"}))
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert Instance("m.Book") != Instance("m.Author")
+
+
+def test_lookups_answer_and_record_as_the_index_does() -> None:
+    """A document's repeated lookups give the first answer and record the same dependency."""
+    from djvet.core.python.infer import Lookups
+
+    project = in_memory_project({"shop/models.py": MODELS, "shop/services.py": SERVICES}, "/proj")
+    knowledge = Knowledge(model_index(project))
+    near = "/proj/shop/views.py"
+    names = ["shop.models.Book", "shop.models.Book.objects", "shop.services.book_count", "len"]
+    plain: list[object] = []
+    knowledge.recorder = plain
+    expected = [knowledge.kind_of_qualified(name, near) for name in names]
+    lookups = Lookups()
+    memoised: list[object] = []
+    knowledge.recorder = memoised
+    for _ in range(2):
+        assert [knowledge.kind_of_qualified(name, near, lookups) for name in names] == expected
+    knowledge.recorder = None
+    assert memoised == plain + plain
+    assert expected[0] is not None and expected[3] is None
+
+
+def test_document_context_compares_by_value() -> None:
+    from djvet.core.python.async_orm import _Context
+
+    items = ("/p.py", ("m", (("a", "b"),), (), ()), None, "5.2", "", (("/m.py", "d"),), "\n")
+    one, two = _Context(items), _Context(tuple(items))
+    assert one == two and hash(one) == hash(two)
+    assert one != _Context((*items[:-1], "\r\n"))
+    assert one != items
+
+
+def test_expression_dispatch_follows_the_isinstance_order() -> None:
+    """Each node class gets the handler the first matching class of ``_EXPR_KINDS`` gives;
+    subclasses too (as ``isinstance`` would), and anything else the generic walk."""
+    from djvet.core.python.async_orm import _EXPR_KINDS, _expr_handler
+
+    class Named(ast.Name):
+        pass
+
+    assert _expr_handler(ast.Name) is _Walker._leaf
+    assert _expr_handler(Named) is _Walker._leaf
+    assert _expr_handler(ast.Call) is _Walker.call
+    assert _expr_handler(ast.GeneratorExp) is _Walker.comprehension
+    assert _expr_handler(ast.JoinedStr) is _Walker._generic_expr
+    for cls in (c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.expr)):
+        matches = [handler for kinds, handler in _EXPR_KINDS if issubclass(cls, kinds)]
+        assert _expr_handler(cls) is (matches[0] if matches else _Walker._generic_expr)
+
+
+def test_unary_operators_reach_the_right_checks() -> None:
+    """``not qs`` is a truth test of the QuerySet; ``-len(qs)`` still walks down to ``len()``;
+    ``-count`` of a plain number reports nothing."""
+    code = (
+        "from shop.models import Book\n\n\n"
+        "async def view():\n"
+        "    qs = Book.objects.all()\n"
+        "    if not qs:\n"
+        "        return -len(qs)\n"
+        "    count = 3\n"
+        "    return -count\n"
+    )
+    project = in_memory_project({"shop/models.py": MODELS, "shop/views.py": code}, "/proj")
+    source = parse_python(code, "/proj/shop/views.py")
+    report = analyse(source, project, "/proj/shop/views.py", VERSION)
+    assert [(i.code, i.span.line + 1) for i in report.issues] == [("DJV302", 6), ("DJV302", 7)]

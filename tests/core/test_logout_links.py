@@ -17,10 +17,12 @@ from packaging.version import Version
 from djvet.core.django.urls import url_index
 from djvet.core.project import in_memory_project
 from djvet.core.templates.lexer import tokenize_template
+from djvet.core.templates.links import url_names_in, url_tag_target
 from djvet.core.templates.logout_links import (
     _Finder,
     find_get_logouts,
     may_reach_a_rejecting_logout,
+    may_reach_a_rejecting_logout_text,
 )
 
 V52 = Version("5.2")
@@ -106,3 +108,111 @@ def test_skip_agrees_with_the_full_scan_on_generated_templates() -> None:
             cleared += 1
             assert list(_Finder(source, PROJECT, INDEX, V52).run()) == [], markup
     assert cleared > 1000
+
+
+# ---------------------------------------------------------------------------------------------
+# The text test before tokenizing: ``url_names_in`` and ``may_reach_a_rejecting_logout_text``
+# ---------------------------------------------------------------------------------------------
+
+
+def _token_names(markup: str, jinja: bool) -> set[str]:
+    source = tokenize_template(markup, jinja=jinja)
+    found = (url_tag_target(token, jinja) for token in source.code_tokens)
+    return {f[0] for f in found if f is not None}
+
+
+URL_PIECES = [
+    "{%", "%}", "{{", "}}", "{#", "#}", "url", "url(", ")", " ", "\t", "\n", "\xa0", "\u2003",
+    "'", '"', "logout", "admin:logout", "out", "x y", "as", "v", "set", "=", ",", "pk=1",
+    "-", "+", "{% verbatim %}", "{% endverbatim %}", "{% comment %}", "{% endcomment %}",
+    "{% url 'logout' %}", "{{ url('out') }}", "{% set v = url(\"logout\") %}", "|safe",
+]  # fmt: skip
+
+
+def test_url_names_in_holds_every_name_the_tokens_give() -> None:
+    """On generated templates (both dialects), every name ``url_tag_target`` returns for a
+    code token is among the names read from the raw text."""
+    rng = random.Random(1124)
+    named = 0
+    for _ in range(4000):
+        markup = "".join(rng.choice(URL_PIECES) for _ in range(rng.randint(1, 30)))
+        for jinja in (False, True):
+            names = _token_names(markup, jinja)
+            named += bool(names)
+            assert names <= url_names_in(markup), (markup, jinja)
+    assert named > 500
+
+
+@pytest.mark.parametrize(
+    ("markup", "jinja"),
+    [
+        ("{% url 'x %} <a href=\"{% url 'logout' %}\">out</a>", False),
+        ("<a href=\"{%\turl\u2003'logout' %}\">out</a>", False),
+        ("<a href=\"{{ url(\n  'logout'\n) }}\">out</a>", True),
+        ('{% set bye = url( "admin:logout" ) %}<a href="{{ bye }}">out</a>', True),
+        ("<a href=\"{% url 'admin:logout' as bye %}{{ bye }}\">out</a>", False),
+    ],
+    ids=["after-an-unclosed-literal", "unicode-blanks", "jinja-multiline", "jinja-set", "bound"],
+)
+def test_text_test_keeps_names_in_hard_spellings(markup: str, jinja: bool) -> None:
+    """Every one of these reaches a GET-rejecting logout: the text test must not clear it."""
+    assert may_reach_a_rejecting_logout_text(markup, PROJECT, INDEX, V52)
+    assert not skipped(markup, jinja)
+
+
+@pytest.mark.parametrize(
+    ("markup", "reason"),
+    [
+        ("<a href=\"{% url 'login' %}\">in</a>", "a name that accepts GET"),
+        ('<a href="{% url logout %}">out</a>', "a variable, not a literal name"),
+        ("<a href=\"{% url 'nowhere' %}\">x</a>", "a name no route has"),
+        ('<a href="{{ next }}">x</a>', "no url tag at all"),
+        ("<p>logout</p><a href=\"{% url 'login' %}\">in</a>", "the word alone is no URL"),
+        ("<a href=\"{% url 'password_change' %}\">pw</a>", "another auth view"),
+    ],
+)
+def test_text_test_clears_templates_without_a_rejecting_name(markup: str, reason: str) -> None:
+    assert not may_reach_a_rejecting_logout_text(markup, PROJECT, INDEX, V52), reason
+    assert skipped(markup), reason  # the token test agrees
+
+
+def test_text_test_never_clears_what_the_token_test_keeps() -> None:
+    """On the generated templates of the scan test above: a template the text test clears is
+    one the token test clears too."""
+    pieces = [
+        "<a", " href", "=", '"', "'", " ", "\n", ">", "</a>", "/accounts/logout/", "/out/",
+        "{% url 'logout' %}", "{% url \"admin:logout\" %}", "{% url 'out' as u %}", "{{ u }}",
+        "{{ url('logout') }}", "{% set v = url('out') %}", "{# c #}", "{% comment %}",
+        "{% endcomment %}", "{% url 'login' %}", "{% url 'x %}", "x", "\t", "\xa0",
+        "{%verbatim%}", "{%endverbatim%}", "{{url(", "'logout')}}",
+    ]  # fmt: skip
+    rng = random.Random(42)
+    cleared = 0
+    for _ in range(3000):
+        markup = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 25)))
+        if may_reach_a_rejecting_logout_text(markup, PROJECT, INDEX, V52):
+            continue
+        cleared += 1
+        for jinja in (False, True):
+            source = tokenize_template(markup, jinja=jinja)
+            assert not may_reach_a_rejecting_logout(source, PROJECT, INDEX, V52), markup
+    assert cleared > 500
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "{% url '" * 100_000,
+        '{% url "' + "{% url '" * 100_000,
+        "url( '" * 100_000 + "x" * 100_000,
+        "{%" + " " * 500_000 + "url" + "\t" * 500_000,
+        "{{ url(" * 200_000,
+    ],
+    ids=["unclosed-names", "mixed-quotes", "jinja-unclosed", "long-blanks", "jinja-openers"],
+)
+def test_url_names_in_is_linear(markup: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    url_names_in(markup)
+    assert time.perf_counter() - started < 2.0

@@ -662,3 +662,113 @@ def test_one_line_class_has_no_layout() -> None:
     node = source.tree.body[0]
     assert isinstance(node, ast.ClassDef)
     assert class_layout(source, node) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# One resolver for the whole index, and the linearisation's shortcuts
+# ---------------------------------------------------------------------------------------------
+
+SHARED_VIEWS = """
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.views.generic import CreateView, ListView, View
+
+class Base(View):
+    async def get(self, request): ...
+
+class Mixed(LoginRequiredMixin, Base):
+    def post(self, request): ...
+
+class Listing(ListView):
+    pass
+
+class Both(Listing, CreateView):
+    pass
+
+class NotAView:
+    pass
+"""
+
+
+def _analyses(resolver: ViewResolver, classes) -> list[object]:
+    return [resolver.analyze(cls) for cls in classes]
+
+
+def test_shared_resolver_answers_as_fresh_ones_in_any_order() -> None:
+    """Where the index allows sharing, one resolver asked in any order gives every class the
+    analysis a resolver made for it alone gives."""
+    from djvet.core.django.views import document_resolver, index_resolver, resolvers_shareable
+
+    project = in_memory_project({"app/views.py": SHARED_VIEWS, "app/more.py": SHARED_VIEWS})
+    assert resolvers_shareable(project)
+    classes = [c for m in project.modules.values() for c in m.classes.values()]
+    alone = [ViewResolver(project, V52).analyze(cls) for cls in classes]
+    shared = index_resolver(project, V52)
+    assert _analyses(shared, reversed(classes))[::-1] == alone
+    assert _analyses(shared, classes) == alone
+    module = project.module_at("/project/app/views.py")
+    assert document_resolver(project, V52, module) is shared
+    fresher = extract_module(parse_python(SHARED_VIEWS), "app.views", module.path, "other")
+    assert document_resolver(project, V52, fresher) is not shared  # the buffer is newer
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        (
+            {"app/views.py": SHARED_VIEWS, "app/views/__init__.py": SHARED_VIEWS},
+            "two modules named app.views",
+        ),
+        (
+            {"django/views/generic/base.py": "class View:\n    pass\n"},
+            "a project class with the key of Django's View (Django's own source)",
+        ),
+        (
+            {
+                "a/__init__.py": "class b:\n    class C:\n        pass\n",
+                "a/b.py": "class C:\n    pass\n",
+            },
+            "a nested class and a module class with one key (a.b.C)",
+        ),
+    ],
+)
+def test_no_sharing_where_order_could_matter(files: dict[str, str], reason: str) -> None:
+    from djvet.core.django.views import document_resolver, index_resolver, resolvers_shareable
+
+    project = in_memory_project(files)
+    assert not resolvers_shareable(project), reason
+    module = next(iter(project.modules.values()))
+    assert document_resolver(project, V52, module) is not index_resolver(project, V52)
+
+
+def test_linearize_matches_python_on_generated_hierarchies() -> None:
+    """Single-base classes take the shortcut; every class's MRO equals the one Python builds
+    (and a hierarchy Python rejects is rejected too)."""
+    import random
+
+    from djvet.core.django.views import MroError, _Node
+
+    rng = random.Random(7)
+    checked = rejected = 0
+    for _ in range(300):
+        resolver = ViewResolver(in_memory_project({}), V52)
+        real: dict[str, type] = {}
+        names: list[str] = []
+        for index in range(rng.randint(1, 9)):
+            name = f"C{index}"
+            bases = tuple(rng.sample(names, k=min(len(names), rng.choice((0, 1, 1, 2, 3)))))
+            try:
+                real[name] = type(name, tuple(real[b] for b in bases) or (object,), {})
+            except TypeError:
+                continue  # Python rejects it: not built either way
+            resolver._nodes[name] = _Node(name, bases)
+            names.append(name)
+        for name, cls in real.items():
+            expected = tuple(c.__name__ for c in cls.__mro__ if c is not object)
+            assert resolver.linearize(name) == expected
+            checked += 1
+        broken = "X"
+        resolver._nodes[broken] = _Node(broken, (names[0], names[0]))
+        with pytest.raises(MroError):
+            resolver.linearize(broken)
+        rejected += 1
+    assert checked > 1000 and rejected == 300

@@ -189,3 +189,81 @@ def test_fix_keeps_arguments() -> None:
     assert 'Client().post("/accounts/logout/?next=/")' in result
     assert parses(result)
     assert run(result) == ()
+
+
+# The walk skips the Load/Store/Del markers and the inside of names and constants; the redirect
+# test qualifies a dotted callee only when its last part names a redirect callable; imports are
+# not walked; scopes are worked out on first use. Each spelling these shortcuts must still see:
+SHORTCUT_FIRES = [
+    (
+        "from django import shortcuts\n\n\ndef leave(request):\n"
+        '    return shortcuts.redirect("logout")\n',
+        "a dotted redirect callee",
+    ),
+    (
+        "from django.shortcuts import redirect as go\n\n\ndef leave(request):\n"
+        '    return go("logout")\n',
+        "an alias of redirect, a bare name",
+    ),
+    (
+        "import django.http\n\n\ndef leave(request):\n"
+        '    return django.http.HttpResponseRedirect("/accounts/logout/")\n',
+        "the fully dotted class",
+    ),
+    (
+        "from django.test import Client\n\nURL = '/accounts/logout/'\n\n\n"
+        "def test_out(db):\n    browser = Client()\n    browser.get(URL)\n",
+        "a local client and a module constant: both scopes needed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "reason"), SHORTCUT_FIRES, ids=[r for _, r in SHORTCUT_FIRES])
+def test_shortcuts_keep_every_request_they_must(code: str, reason: str) -> None:
+    assert len(run(code, path="accounts/other.py")) == 1, reason
+
+
+SHORTCUT_SILENT = [
+    (
+        "from django.shortcuts import redirect\n",
+        "an import of redirect alone (imports are not walked)",
+    ),
+    (
+        "class Page:\n    def go(self):\n        return self.redirect('logout')\n",
+        "a method that happens to be called redirect",
+    ),
+    (
+        "def f(view):\n    return view.as_view(pattern_name='logout')\n",
+        "as_view of something that is not RedirectView",
+    ),
+    (
+        "def f(response):\n    return response.redirect_chain\n",
+        "an attribute that is not called",
+    ),
+    (
+        "from django.shortcuts import redirect\n\n\ndef f(request):\n"
+        "    return redirect.__name__.upper()\n",
+        "redirect named but not called",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "reason"), SHORTCUT_SILENT, ids=[r for _, r in SHORTCUT_SILENT])
+def test_shortcut_silent_cases(code: str, reason: str) -> None:
+    assert run(code, path="accounts/other.py") == (), reason
+
+
+def test_walk_is_ast_walk_without_context_markers() -> None:
+    """Same nodes, same breadth-first order, on every module of djvet itself."""
+    import ast
+    from pathlib import Path
+
+    from djvet.rules.djv102_logout_request_uses_get import walk
+
+    root = Path(__file__).resolve().parents[2] / "server" / "djvet"
+    files = sorted(root.rglob("*.py"))
+    assert len(files) > 40
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        expected = [n for n in ast.walk(tree) if not isinstance(n, ast.expr_context)]
+        assert walk(tree) == expected, path

@@ -212,3 +212,86 @@ def test_message_lists_template_links(tmp_path: Path) -> None:
         1,
         2,
     ]
+
+
+# ``_may_call_logout`` passes over a routed function view whose text cannot hold a logout()
+# call, without walking its body. Each spelling it must still let through fires; the texts it
+# turns away (or lets through to no avail) stay silent.
+PRECHECK_FIRES = [
+    (
+        "from django.contrib.auth import logout as end_session\n\n\n"
+        "def out(request):\n    end_session(request)\n",
+        "an import alias that does not say logout",
+    ),
+    (
+        "from django.contrib import auth\n\n\ndef out(request):\n    auth.logout(request)\n",
+        "through the module: the callee's last part",
+    ),
+    (
+        "from django.contrib.auth import logout\n\n\n"
+        "def out(request):\n    \uff4c\uff4f\uff47\uff4f\uff55\uff54(request)\n",
+        "a fullwidth spelling the parser normalises to logout (non-ASCII text is always walked)",
+    ),
+    (
+        "import django.contrib.auth\n\n\ndef out(request):\n    django.contrib.auth.logout(request)\n",
+        "the fully dotted name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "reason"), PRECHECK_FIRES, ids=[r for _, r in PRECHECK_FIRES])
+def test_precheck_lets_every_logout_spelling_through(code: str, reason: str) -> None:
+    assert len(run(code)) == 1, reason
+
+
+PRECHECK_SILENT = [
+    (
+        "from django.http import HttpResponse\n\n\ndef out(request):\n    return HttpResponse()\n",
+        "no logout in the text: passed over",
+    ),
+    (
+        "from django.http import HttpResponse\n\n\n"
+        "def out(request):\n    return HttpResponse('logout done')\n",
+        "logout only in a string: walked, no call",
+    ),
+    (
+        "from django.contrib.auth import logout as end_session\n\n\n"
+        "def out(request):\n    return None\n",
+        "the alias imported but not called in the view",
+    ),
+    (
+        "def out(request):\n    logout_count = 1\n    return logout_count\n",
+        "a variable named like it, never called",
+    ),
+    (
+        "from app.helpers import sign_off\n\n\ndef out(request):\n    sign_off(request)\n",
+        "a helper the index cannot read (not in the project): no call the rule knows",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "reason"), PRECHECK_SILENT, ids=[r for _, r in PRECHECK_SILENT])
+def test_precheck_silent_cases(code: str, reason: str) -> None:
+    assert run(code) == (), reason
+
+
+def test_precheck_answers_as_the_walk_does() -> None:
+    """Where the text test says no call can be a logout, the full walk finds none either."""
+    import ast
+
+    from djvet.core.django.logout import _may_call_logout, get_reaches_logout
+    from djvet.core.python.facts import extract_module
+    from djvet.core.python.parse import parse_python
+
+    codes = [code for code, _ in (*MUST_FIRE, *MUST_NOT_FIRE, *PRECHECK_FIRES, *PRECHECK_SILENT)]
+    passed_over = 0
+    for code in codes:
+        source = parse_python(code, "/project/app/views.py")
+        module = extract_module(source, "app.views", "/project/app/views.py", "")
+        for node in source.tree.body:
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.args.args:
+                continue
+            if not _may_call_logout(node, module, source):
+                passed_over += 1
+                assert get_reaches_logout(node.body, module, node.args.args[0].arg) is not True
+    assert passed_over >= 3

@@ -5,10 +5,13 @@ Both front ends (CLI and language server) call only these functions; neither re-
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+
+from packaging.version import Version
 
 from .config import Settings
 from .django.template_engines import is_jinja2_template
@@ -101,6 +104,12 @@ def _select(kind: SourceKind, settings: Settings, rules: Sequence[Rule]) -> list
     ]
 
 
+@functools.lru_cache(maxsize=16)
+def _version_label(version: Version) -> str:
+    """``5.2`` for Django 5.2.x: every document's result carries it."""
+    return f"{version.major}.{version.minor}"
+
+
 def check(
     document: Document,
     project: ProjectIndex,
@@ -112,7 +121,7 @@ def check(
 
     A rule that raises is recorded as a RuleError; the other rules still run.
     """
-    version_label = f"{settings.django_version.major}.{settings.django_version.minor}"
+    version_label = _version_label(settings.django_version)
     if (
         document.kind is SourceKind.DJANGO_TEMPLATE
         and document.path

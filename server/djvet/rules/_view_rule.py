@@ -8,7 +8,13 @@ never parsed (nor its classes' handlers resolved) for these rules.
 
 from __future__ import annotations
 
-from ..core.django.views import VIEW, MroError, ViewResolver
+from ..core.django.views import (
+    VIEW,
+    MroError,
+    ViewResolver,
+    index_resolver,
+    resolvers_shareable,
+)
 from ..core.rule import CheckContext, Rule
 from ._document import module_facts
 
@@ -32,11 +38,14 @@ def has_view_class(ctx: CheckContext) -> bool:
         if ctx.document.path and project.module_at(ctx.document.path) is module:
             # The index holds this very text: one resolver (and its linearisations) serves
             # every document until the index changes.
-            resolver = project.derived(
-                f"djv20x.view-resolver.{version}",
-                lambda: ViewResolver(project, version),
-                reads_bodies=True,
-            )
+            if resolvers_shareable(project):
+                resolver = index_resolver(project, version)  # the route classifier's too
+            else:
+                resolver = project.derived(
+                    f"djv20x.view-resolver.{version}",
+                    lambda: ViewResolver(project, version),
+                    reads_bodies=True,
+                )
         else:
             resolver = ViewResolver(project, version, module)  # the document is fresher
         for cls in module.classes.values():

@@ -13,6 +13,7 @@ from ..core.templates.logout_links import (
     find_get_logouts,
     form_rewrite,
     link_rewrite,
+    may_reach_a_rejecting_logout_text,
     may_start_a_literal_path,
     owner_form,
     rewrites_cleanly,
@@ -279,11 +280,13 @@ class LogoutLinkUsesGet(Rule):
         return "url" in text or may_start_a_literal_path(text)
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
-        source = ctx.template
         urls = url_index(ctx.project)
         if not any(True for _ in urls.routes):
             return
         version = ctx.django_version
+        if not may_reach_a_rejecting_logout_text(ctx.text, ctx.project, urls, version):
+            return  # most templates: not even tokenized
+        source = ctx.template
         for found in find_get_logouts(source, ctx.project, urls, version):
             element = found.element
             if not source.is_rendered(element.start):

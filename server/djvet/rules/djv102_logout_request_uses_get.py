@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from ..core.django.logout import Behaviour, LogoutTarget, qualify, target_for_name, target_for_path
 from ..core.django.urls import UrlIndex, url_index
@@ -35,6 +36,12 @@ REDIRECT_CLASSES = frozenset(
 )
 REDIRECT_VIEWS = frozenset(
     {"django.views.generic.RedirectView.as_view", "django.views.generic.base.RedirectView.as_view"}
+)
+# The last part of each redirect callable's qualified name: a dotted callee (``shortcuts.redirect``,
+# ``RedirectView.as_view``) qualifies to a name ending in its own last part, so one ending in
+# anything else is none of them (a bare name is looked up whatever it is: it may be an alias).
+_REDIRECT_LAST_PARTS = frozenset(
+    name.rpartition(".")[2] for name in REDIRECT_FUNCTIONS | REDIRECT_CLASSES | REDIRECT_VIEWS
 )
 CLIENT_CLASSES = frozenset(
     {
@@ -90,7 +97,7 @@ class _Evaluator:
         return qualify(self.module, name) if name else None
 
     def url(
-        self, node: ast.expr | None, scope: dict[str, ast.expr], depth: int = 0
+        self, node: ast.expr | None, scope: Mapping[str, ast.expr], depth: int = 0
     ) -> UrlValue | None:
         if node is None or depth > _MAX_DEPTH:
             return None
@@ -146,7 +153,7 @@ class _Evaluator:
         return None
 
     def redirect_target(
-        self, node: ast.expr, scope: dict[str, ast.expr], depth: int = 0
+        self, node: ast.expr, scope: Mapping[str, ast.expr], depth: int = 0
     ) -> UrlValue | None:
         """``redirect("logout")`` reverses a bare name; anything with "/" or "." is a URL."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -189,20 +196,67 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
+# Node class -> the fields ``walk`` descends into: ``ctx`` holds only the ``Load``/``Store``/
+# ``Del`` marker, and a parsed ``Name``/``Constant`` has no node below it.
+_WALKED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _walked_fields(cls: type) -> tuple[str, ...]:
+    if issubclass(cls, (ast.Name, ast.Constant)):
+        return ()
+    return tuple(name for name in getattr(cls, "_fields", ()) if name != "ctx")
+
+
 def walk(root: ast.AST) -> list[ast.AST]:
-    """``list(ast.walk(root))`` in the same (breadth-first) order, without a generator per node."""
+    """``list(ast.walk(root))`` in the same (breadth-first) order, without a generator per node
+    and without the ``Load``/``Store``/``Del`` context markers (no pass here reads them)."""
     nodes = [root]
+    append = nodes.append
+    table = _WALKED_FIELDS
     index = 0
     while index < len(nodes):
         node = nodes[index]
         index += 1
-        for name in node._fields:
+        fields = table.get(type(node))
+        if fields is None:
+            fields = table[type(node)] = _walked_fields(type(node))
+        for name in fields:
             value = getattr(node, name, None)
             if isinstance(value, ast.AST):
-                nodes.append(value)
+                append(value)
             elif isinstance(value, list):
-                nodes.extend(item for item in value if isinstance(item, ast.AST))
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
     return nodes
+
+
+class _Scope(Mapping[str, ast.expr]):
+    """A name -> expression table worked out on its first lookup: most functions with a
+    candidate call never look a name up (``self.client.get(reverse("x"))``)."""
+
+    __slots__ = ("_build", "_table")
+
+    def __init__(self, build: Callable[[], dict[str, ast.expr]]) -> None:
+        self._build = build
+        self._table: dict[str, ast.expr] | None = None
+
+    def table(self) -> dict[str, ast.expr]:
+        if self._table is None:
+            self._table = self._build()
+        return self._table
+
+    def __getitem__(self, key: str) -> ast.expr:
+        return self.table()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table())
+
+    def __len__(self) -> int:
+        return len(self.table())
+
+    def get(self, key: str, default: ast.expr | None = None) -> ast.expr | None:  # type: ignore[override]
+        return self.table().get(key, default)
 
 
 def _class_scope(node: ast.ClassDef) -> dict[str, ast.expr]:
@@ -218,7 +272,7 @@ def _class_scope(node: ast.ClassDef) -> dict[str, ast.expr]:
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in (
             "setUp", "setUpTestData", "setUpClass", "asyncSetUp",
         ):  # fmt: skip
-            for sub in ast.walk(stmt):
+            for sub in walk(stmt):
                 if isinstance(sub, ast.Assign) and len(sub.targets) == 1:
                     target = sub.targets[0]
                     if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
@@ -231,11 +285,11 @@ def _function_scope(
 ) -> dict[str, ast.expr]:
     """Names assigned exactly once in the function body (later rebinding: unknown).
 
-    ``nodes``: ``list(ast.walk(node))`` when the caller already has it.
+    ``nodes``: ``walk(node)`` when the caller already has it.
     """
     scope: dict[str, ast.expr] = {}
     seen: set[str] = set()
-    for sub in ast.walk(node) if nodes is None else nodes:
+    for sub in walk(node) if nodes is None else nodes:
         targets: list[ast.expr] = []
         value: ast.expr | None = None
         if isinstance(sub, ast.Assign):
@@ -257,9 +311,16 @@ def _function_scope(
     return scope
 
 
+def _scope_in_function(
+    class_scope: _Scope, node: ast.FunctionDef | ast.AsyncFunctionDef, nodes: list[ast.AST]
+) -> dict[str, ast.expr]:
+    """The names a function of a test class sees: the class's ``self.x``, then its own."""
+    return {**class_scope.table(), **_function_scope(node, nodes)}
+
+
 def _on_purpose(node: ast.AST, nodes: list[ast.AST] | None = None) -> bool:
     """The test checks the 405 / the deprecation warning itself."""
-    for sub in ast.walk(node) if nodes is None else nodes:
+    for sub in walk(node) if nodes is None else nodes:
         if isinstance(sub, ast.Constant) and sub.value == 405 and not isinstance(sub.value, bool):
             return True
         name = (
@@ -355,7 +416,7 @@ def _has_candidate(
 ) -> bool:
     """True when ``root`` holds a call of the kinds ``_calls`` examines (before any scope work).
 
-    ``nodes`` is ``list(ast.walk(root))``, filled here only when the text test passes.
+    ``nodes`` is ``walk(root)``, filled here only when the text test passes.
     """
     source = ctx.python
     first = min([root.lineno, *(d.lineno for d in root.decorator_list)]) - 1
@@ -370,6 +431,8 @@ def _has_candidate(
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in GET_METHODS:
             return True
+        if isinstance(func, ast.Attribute) and func.attr not in _REDIRECT_LAST_PARTS:
+            continue  # ``qualify`` keeps a dotted callee's last part
         qualified = evaluator.qualified(func)
         if qualified in REDIRECT_FUNCTIONS or qualified in REDIRECT_CLASSES:
             return True
@@ -572,20 +635,20 @@ class LogoutRequestUsesGet(Rule):
     def _hits(
         self, ctx: CheckContext, tree: ast.Module, evaluator: _Evaluator, urls: UrlIndex
     ) -> Iterator[_Hit]:
-        yield from self._scan(ctx, tree.body, {}, evaluator, urls, None)
+        yield from self._scan(ctx, tree.body, _Scope(dict), evaluator, urls, None)
 
     def _scan(
         self,
         ctx: CheckContext,
         body: list[ast.stmt],
-        class_scope: dict[str, ast.expr],
+        class_scope: _Scope,
         evaluator: _Evaluator,
         urls: UrlIndex,
         function: ast.FunctionDef | ast.AsyncFunctionDef | None,
     ) -> Iterator[_Hit]:
         for stmt in body:
             if isinstance(stmt, ast.ClassDef):
-                scope = _class_scope(stmt)
+                scope = _Scope(partial(_class_scope, stmt))
                 for item in stmt.body:
                     if isinstance(item, ast.Assign) and any(
                         isinstance(t, ast.Name) and t.id == "success_url" for t in item.targets
@@ -599,19 +662,19 @@ class LogoutRequestUsesGet(Rule):
                 nodes: list[ast.AST] = []  # one walk of the function for the passes below
                 if not _has_candidate(ctx, stmt, evaluator, nodes):
                     continue
-                scope = {**class_scope, **_function_scope(stmt, nodes)}
+                scope = _Scope(partial(_scope_in_function, class_scope, stmt, nodes))
                 hits = list(self._calls(ctx, stmt, scope, evaluator, urls, nodes))
                 # Rarely any: ask whether the test checks the refusal on purpose only then.
                 if hits and not _on_purpose(stmt, nodes):
                     yield from hits
-            else:
+            elif not isinstance(stmt, (ast.Import, ast.ImportFrom)):  # no call in an import
                 yield from self._calls(ctx, stmt, {}, evaluator, urls)
 
     def _calls(
         self,
         ctx: CheckContext,
         root: ast.AST,
-        scope: dict[str, ast.expr],
+        scope: Mapping[str, ast.expr],
         evaluator: _Evaluator,
         urls: UrlIndex,
         nodes: list[ast.AST] | None = None,
@@ -619,7 +682,7 @@ class LogoutRequestUsesGet(Rule):
         fixtures: set[str] = set()
         if isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef)):
             fixtures = {a.arg for a in (*root.args.posonlyargs, *root.args.args)} & CLIENT_FIXTURES
-        for node in ast.walk(root) if nodes is None else nodes:
+        for node in walk(root) if nodes is None else nodes:
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
@@ -631,6 +694,8 @@ class LogoutRequestUsesGet(Rule):
                     if found is not None:
                         yield _Hit(node, "client", found[0], found[1], client)
                 continue
+            if isinstance(func, ast.Attribute) and func.attr not in _REDIRECT_LAST_PARTS:
+                continue  # no redirect: ``qualify`` keeps a dotted callee's last part
             qualified = evaluator.qualified(func)
             if qualified in REDIRECT_FUNCTIONS or qualified in REDIRECT_CLASSES:
                 argument = (
@@ -658,7 +723,7 @@ class LogoutRequestUsesGet(Rule):
     def _client(
         self,
         receiver: ast.expr,
-        scope: dict[str, ast.expr],
+        scope: Mapping[str, ast.expr],
         fixtures: set[str],
         evaluator: _Evaluator,
     ) -> str:

@@ -196,8 +196,9 @@ class LogoutOnGet(Rule):
         if not any(True for _ in urls.routes):
             return
         module = module_facts(ctx)
+        source = ctx.python
         for view in document_get_logouts(
-            ctx.python.tree, module, ctx.project, urls, ctx.django_version
+            source.tree, module, ctx.project, urls, ctx.django_version, source
         ):
             span = ctx.python.name_span(view.node)
             links = self._links(ctx, urls, view)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from packaging.version import Version
 
@@ -26,7 +27,17 @@ from ..project import ProjectIndex
 from ..python.facts import Call, ClassInfo, FunctionInfo, Lit, ModuleInfo, Ref, Seq, Value
 from ..types import Severity
 from .urls import LOGOUT_VIEW, Route, UrlIndex, ViewSpec
-from .views import Handler, MroError, ViewAnalysis, ViewResolver
+from .views import (
+    Handler,
+    MroError,
+    ViewAnalysis,
+    ViewResolver,
+    index_resolver,
+    resolvers_shareable,
+)
+
+if TYPE_CHECKING:
+    from ..python.parse import PythonSource
 
 LOGOUT_FUNCTIONS = frozenset({"django.contrib.auth.logout", "django.contrib.auth.alogout"})
 LOGOUT_THEN_LOGIN = "django.contrib.auth.views.logout_then_login"
@@ -503,11 +514,18 @@ class _Classifier:
 
 
 def _classifier(project: ProjectIndex, version: Version) -> _Classifier:
-    return project.derived(
-        f"djvet.django.logout.{version}",
-        lambda: _Classifier(ViewResolver(project, version), {}),
-        reads_bodies=True,
-    )
+    def build() -> _Classifier:
+        shared = resolvers_shareable(project)
+        resolver = index_resolver(project, version) if shared else ViewResolver(project, version)
+        return _Classifier(resolver, {})
+
+    return project.derived(_derived_key("djvet.django.logout", version), build, reads_bodies=True)
+
+
+@functools.cache
+def _derived_key(prefix: str, version: Version) -> str:
+    """``f"{prefix}.{version}"``, formatted once (every classification asks for its table)."""
+    return f"{prefix}.{version}"
 
 
 def class_may_log_out(project: ProjectIndex, cls: ClassInfo, resolver: ViewResolver) -> bool:
@@ -780,13 +798,22 @@ def _decorators_allow_get(decorators: list[ast.expr], module: ModuleInfo) -> boo
 
 
 def document_get_logouts(
-    tree: ast.Module, module: ModuleInfo, project: ProjectIndex, urls: UrlIndex, version: Version
+    tree: ast.Module,
+    module: ModuleInfo,
+    project: ProjectIndex,
+    urls: UrlIndex,
+    version: Version,
+    source: PythonSource | None = None,
 ) -> list[GetLogoutView]:
-    """Routed views of the document that log users out on GET."""
+    """Routed views of the document that log users out on GET.
+
+    ``source``: the parse ``tree`` comes from; its text lets a function view that cannot call
+    ``logout()`` be passed over without walking its body (``_may_call_logout``).
+    """
     out: list[GetLogoutView] = []
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found = _function_get_logout(stmt, module, urls)
+            found = _function_get_logout(stmt, module, urls, source)
             if found is not None:
                 out.append(found)
         elif isinstance(stmt, ast.ClassDef):
@@ -808,8 +835,36 @@ def _routes_allowing_get(routes: list[Route]) -> tuple[Route, ...]:
     return tuple(kept)
 
 
+def _may_call_logout(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module: ModuleInfo, source: PythonSource
+) -> bool:
+    """False only when no call in ``node`` can be a ``logout()``/``alogout()`` call.
+
+    ``get_reaches_logout`` answers True only through ``_is_logout_call``: a call whose dotted
+    callee ``qualify`` turns into ``LOGOUT_FUNCTIONS``. ``qualify`` keeps the callee's last
+    part unless the callee is one bare name found in ``module.imports``; so the callee's last
+    identifier is ``logout``/``alogout`` (``logout``, ``auth.logout``, ``auth.alogout``) or an
+    import alias of one of them (``from django.contrib.auth import logout as end``). In ASCII
+    source an identifier is spelled as the AST holds it (other text may spell ``logout`` with
+    characters that NFKC-normalise to it), so a function whose text holds neither ``logout``
+    nor such an alias calls no logout.
+    """
+    lines = source.lines
+    first = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+    last = (node.end_lineno or node.lineno) - 1
+    segment = source.text[lines.line_start(first) : lines.line_end(last)]
+    if not segment.isascii() or "logout" in segment:
+        return True
+    return any(
+        alias in segment for alias, target in module.imports.items() if target in LOGOUT_FUNCTIONS
+    )
+
+
 def _function_get_logout(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, module: ModuleInfo, urls: UrlIndex
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    module: ModuleInfo,
+    urls: UrlIndex,
+    source: PythonSource | None = None,
 ) -> GetLogoutView | None:
     qualified = f"{module.module}.{node.name}" if module.module else node.name
     routes = _routes_allowing_get(urls.routes_to(qualified))
@@ -820,6 +875,8 @@ def _function_get_logout(
     params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
     if not params:
         return None
+    if source is not None and not _may_call_logout(node, module, source):
+        return None  # what ``get_reaches_logout`` would answer (False), without the walk
     if get_reaches_logout(node.body, module, params[0]) is not True:
         return None
     return GetLogoutView(node, qualified, "function", routes, False, "calls logout() on GET")

@@ -26,6 +26,7 @@ assumed not to be changed by unseen mixins. The rules report only what is certai
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -457,6 +458,14 @@ class _Target:
     value: Value | None = None
 
 
+def _in_a_tail(head: str, sequences: list[list[str]]) -> bool:
+    """``any(head in s[1:] for s in sequences)`` without copying each tail."""
+    for sequence in sequences:
+        if head in sequence and (sequence[0] != head or head in sequence[1:]):
+            return True
+    return False
+
+
 class MroError(Exception):
     """The bases cannot be linearised (a cycle, or an order Python would reject)."""
 
@@ -571,6 +580,10 @@ class ViewResolver:
             raise MroError(f"inheritance cycle through {key}")
         active = _active | {key}
         bases = self._nodes[key].bases
+        if len(bases) == 1:
+            # The merge of one base's MRO with ``[base]`` is that MRO (it starts with the base).
+            self._mros[key] = (key, *self.linearize(bases[0], active))
+            return self._mros[key]
         sequences = [list(self.linearize(b, active)) for b in bases] + [list(bases)]
         result = [key]
         while True:
@@ -579,7 +592,7 @@ class ViewResolver:
                 break
             for sequence in sequences:
                 head = sequence[0]
-                if not any(head in other[1:] for other in sequences):
+                if not _in_a_tail(head, sequences):
                     break
             else:
                 raise MroError(f"no consistent method resolution order for {key}")
@@ -728,28 +741,25 @@ class ViewResolver:
         analysed: str,
         skip_class_decorators: str | None = None,
     ) -> Handler | None:
+        nodes = self._nodes
         for key in mro:
-            node = self._nodes[key]
-            if node.unknown:
+            node = nodes[key]
+            project = node.project
+            if project is None and node.django is None:  # ``node.unknown``, inlined: a hot loop
                 return None
-            if key == skip_class_decorators and node.project is not None:
-                function = node.project.methods.get(name)
+            if key == skip_class_decorators and project is not None:
+                function = project.methods.get(name)
                 if function is not None:
-                    kind, note = self.function_kind(function, node.project.path)
+                    kind, note = self.function_kind(function, project.path)
                     return Handler(
-                        name,
-                        kind,
-                        key,
-                        node.project.qualname,
-                        key == analysed,
-                        function,
-                        node.project,
-                        note,
+                        name, kind, key, project.qualname, key == analysed, function, project, note
                     )
                 continue
             if node.django is not None and name not in node.django.defines:
                 continue  # what ``_defined_in`` answers, without working out ``via`` first
-            found = self._defined_in(node, name, self._via(mro, key), analysed)
+            # ``_via`` of a project class is its qualname (no MRO walk needed).
+            via = project.qualname if project is not None else self._via(mro, key)
+            found = self._defined_in(node, name, via, analysed)
             if found is not None:
                 return found
         return None
@@ -914,6 +924,53 @@ class ViewResolver:
 # ---------------------------------------------------------------------------------------------
 
 
+def resolvers_shareable(project: ProjectIndex) -> bool:
+    """True when one ``ViewResolver`` of the index answers every question the same whatever
+    it was asked before, so every user of the index may share one (``index_resolver``).
+
+    A resolver remembers the node it registered under each key; its answers could depend on
+    the order of questions only if ``class_key`` replaced a node registered earlier: when two
+    indexed classes share a key (``module.Qualname``), or a project class has the key of a
+    Django view class (Django's own source). Module names are unique too, which makes the
+    document overlay idle (``document_resolver``).
+    """
+
+    def build() -> bool:
+        names = Counter(module.module for module in project.modules.values())
+        if any(count > 1 for count in names.values()):
+            return False
+        keys: set[str] = set()
+        for cls in project.classes():
+            key = f"{cls.module}.{cls.qualname}" if cls.module else cls.qualname
+            if key in keys or key in DJANGO_CLASSES:
+                return False
+            keys.add(key)
+        return True
+
+    return project.derived("djvet.views.resolvers-shareable", build, reads_functions=False)
+
+
+def index_resolver(project: ProjectIndex, version: Version) -> ViewResolver:
+    """The resolver of the index as it is, shared by every question about the index's own
+    classes until the index changes (each class is placed and linearised once). Only for
+    an index whose ``resolvers_shareable`` is true."""
+    return project.derived(
+        f"djvet.views.resolver.{version}", lambda: ViewResolver(project, version), reads_bodies=True
+    )
+
+
+def document_resolver(project: ProjectIndex, version: Version, module: ModuleInfo) -> ViewResolver:
+    """A resolver that sees ``module`` (the checked document's facts) in place of the index's.
+
+    When the index holds this very ``module`` object and no other module has its dotted name,
+    the overlay changes no answer (``_module`` returns what ``find_module`` finds, and for the
+    document's own name the one exact match), so the shared ``index_resolver`` serves.
+    """
+    if project.module_at(module.path) is module and resolvers_shareable(project):
+        return index_resolver(project, version)
+    return ViewResolver(project, version, module)
+
+
 def analyze_view(project: ProjectIndex, cls: ClassInfo, version: Version) -> ViewAnalysis | None:
     """``cls``'s handlers under Django ``version``; None when it is not a View djvet can place."""
     return ViewResolver(project, version).analyze(cls)
@@ -1033,7 +1090,7 @@ def analyze_document(ctx: CheckContext) -> DocumentViews:
 
     def build() -> DocumentViews:
         module = document_module(ctx)
-        resolver = ViewResolver(ctx.project, ctx.django_version, module)
+        resolver = document_resolver(ctx.project, ctx.django_version, module)
         views = []
         for cls in module.classes.values():
             analysis = resolver.analyze(cls)

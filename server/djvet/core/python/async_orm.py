@@ -12,8 +12,9 @@ the function it touched.
 from __future__ import annotations
 
 import ast
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeGuard
 
@@ -38,6 +39,7 @@ from .infer import (
     Instance,
     Kind,
     Knowledge,
+    Lookups,
     Manager,
     Paginator,
     QueryIterator,
@@ -176,17 +178,20 @@ class _Document:
         self.session_db = models.session_uses_db
         self._import_edits: dict[tuple[str, str], tuple[str, Edit | None]] = {}
         self._dep_memo: dict[tuple[object, ...], object] = {}
+        self.lookups = Lookups()  # the index lookups of this analysis, shared by its functions
         self._cache: _Cache = _FUNCTION_CACHES.pop(source_path, {})
         self._kept: _Cache = {}
         self._jedi = DocumentBudget(str(project.root))
-        self._context = (
-            module.path if module is not None else None,
-            _module_token(module),
-            _star_token(project, module),
-            str(self.version),
-            _imports_token(source),
-            models.token,
-            newline,
+        self._context = _Context(
+            (
+                module.path if module is not None else None,
+                _module_token(module),
+                _star_token(project, module),
+                str(self.version),
+                _imports_token(source),
+                models.token,
+                newline,
+            )
         )
 
     def function_issues(self, function: AsyncFunction) -> tuple[OrmIssue, ...]:
@@ -195,7 +200,7 @@ class _Document:
         last = (node.end_lineno or node.lineno) - 1
         lines = self.source.lines
         text = self.source.text[lines.line_start(first) : lines.line_end(last)]
-        key = (text, node.col_offset, function.class_qualname, *self._context)
+        key = (text, node.col_offset, function.class_qualname, self._context)
         knowledge = self.knowledge
         entry = self._cache.get(key)
         memo = self._dep_memo
@@ -244,6 +249,28 @@ class _Document:
             found = (local, edit)
             self._import_edits[key] = found
         return found
+
+
+class _Context:
+    """The document context every function's cache key holds, compared by value, hashed once.
+
+    (``ModelIndex.token`` alone lists every model file: hashing the context with each key,
+    twice per function, cost more than some analyses.)
+    """
+
+    __slots__ = ("_hash", "items")
+
+    def __init__(self, items: tuple[object, ...]) -> None:
+        self.items = items
+        self._hash = hash(items)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            isinstance(other, _Context) and self._hash == other._hash and self.items == other.items
+        )
 
 
 def _imports_token(source: PythonSource) -> str:
@@ -323,7 +350,7 @@ def _knowledge(models: ModelIndex) -> Knowledge:
 # -- the walker -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Ctx:
     """Where an expression sits: what its value is used for, and whether a fix may add ``await``."""
 
@@ -334,13 +361,19 @@ class _Ctx:
     nofix: bool = False  # inside a generator expression / decorator: no await can be added
 
 
+# ``_Walker.expr`` returns at once for these: the hot callers skip the call (and its ``_Ctx``).
+_LEAVES = (ast.Name, ast.Constant)
+
+
 class _Walker:
     def __init__(self, doc: _Document, function: AsyncFunction, class_name: str | None) -> None:
         self.doc = doc
         self.source = doc.source
         self.k = doc.knowledge
         self.function = function
-        self.inf = Inferrer(doc.source, doc.module, doc.knowledge, class_name, doc.external_model)
+        self.inf = Inferrer(
+            doc.source, doc.module, doc.knowledge, class_name, doc.external_model, doc.lookups
+        )
         self.issues: list[OrmIssue] = []
         self.dicts: dict[str, ast.Dict] = {}
         self.stmt: ast.stmt | None = None
@@ -358,7 +391,7 @@ class _Walker:
         return segment if len(segment) <= limit else segment[: limit - 1] + "…"
 
     def qualify(self, name: str) -> str:
-        return self.k.qualify(self.doc.module, name)
+        return self.inf.qualify(name)
 
     def report(
         self,
@@ -431,9 +464,11 @@ class _Walker:
         self.stmt = node
         env = self.inf.env
         if isinstance(node, ast.Expr):
-            self.expr(node.value, _Ctx(node, dropped=True))
+            if not isinstance(node.value, _LEAVES):
+                self.expr(node.value, _Ctx(node, dropped=True))
         elif isinstance(node, ast.Assign):
-            self.expr(node.value, _Ctx(node))
+            if not isinstance(node.value, _LEAVES):
+                self.expr(node.value, _Ctx(node))
             for target in node.targets:
                 self.store(target, node.value if len(node.targets) == 1 else None, node)
         elif isinstance(node, ast.AnnAssign):
@@ -445,7 +480,7 @@ class _Walker:
             self.store(node.target, None, node)
         elif isinstance(node, (ast.Return, ast.Raise)):
             value = node.value if isinstance(node, ast.Return) else node.exc
-            if value is not None:
+            if value is not None and not isinstance(value, _LEAVES):
                 self.expr(value, _Ctx(node))
         elif isinstance(node, ast.Delete):
             for target in node.targets:
@@ -622,70 +657,91 @@ class _Walker:
 
     # -- expressions ------------------------------------------------------------------------
     def expr(self, node: ast.AST, ctx: _Ctx) -> None:
-        if isinstance(node, (ast.Name, ast.Constant)):
-            return
-        if isinstance(node, ast.Attribute):
+        handler = _EXPR_HANDLERS.get(type(node))
+        if handler is None:
+            handler = _EXPR_HANDLERS[type(node)] = _expr_handler(type(node))
+        handler(self, node, ctx)
+
+    def _leaf(self, node: ast.AST, ctx: _Ctx) -> None:
+        return
+
+    def _attribute_expr(self, node: ast.Attribute, ctx: _Ctx) -> None:
+        if not isinstance(node.value, _LEAVES):
             self.expr(node.value, _Ctx(node, nofix=ctx.nofix))
-            self.attribute(node, ctx)
-        elif isinstance(node, ast.Call):
-            self.call(node, ctx)
-        elif isinstance(node, ast.Await):
+        self.attribute(node, ctx)
+
+    def _await_expr(self, node: ast.Await, ctx: _Ctx) -> None:
+        if not isinstance(node.value, _LEAVES):
             self.expr(node.value, _Ctx(node, awaited=True, nofix=ctx.nofix))
-            self.awaited(node)
-        elif isinstance(node, ast.Subscript):
+        self.awaited(node)
+
+    def _subscript_expr(self, node: ast.Subscript, ctx: _Ctx) -> None:
+        if not isinstance(node.value, _LEAVES):
             self.expr(node.value, _Ctx(node, nofix=ctx.nofix))
+        if not isinstance(node.slice, _LEAVES):
             self.expr(node.slice, _Ctx(node, nofix=ctx.nofix))
-            self.subscript(node, ctx)
-        elif isinstance(node, ast.Compare):
+        self.subscript(node, ctx)
+
+    def _compare_expr(self, node: ast.Compare, ctx: _Ctx) -> None:
+        if not isinstance(node.left, _LEAVES):
             self.expr(node.left, _Ctx(node, nofix=ctx.nofix))
-            for comparator in node.comparators:
+        for comparator in node.comparators:
+            if not isinstance(comparator, _LEAVES):
                 self.expr(comparator, _Ctx(node, nofix=ctx.nofix))
-            self.compare(node, ctx)
-        elif isinstance(node, ast.BoolOp):
-            last = len(node.values) - 1
-            for index, value in enumerate(node.values):
-                if index < last or ctx.truth:
-                    self.truth_test(
-                        value, node, fixable=ctx.truth and not ctx.nofix, nofix=ctx.nofix
-                    )
-                else:
-                    self.expr(value, _Ctx(node, nofix=ctx.nofix))
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        self.compare(node, ctx)
+
+    def _boolop_expr(self, node: ast.BoolOp, ctx: _Ctx) -> None:
+        last = len(node.values) - 1
+        for index, value in enumerate(node.values):
+            if index < last or ctx.truth:
+                self.truth_test(value, node, fixable=ctx.truth and not ctx.nofix, nofix=ctx.nofix)
+            else:
+                self.expr(value, _Ctx(node, nofix=ctx.nofix))
+
+    def _unary_expr(self, node: ast.UnaryOp, ctx: _Ctx) -> None:
+        if isinstance(node.op, ast.Not):
             self.truth_test(node.operand, node, nofix=ctx.nofix)
-        elif isinstance(node, ast.IfExp):
-            self.truth_test(node.test, node, nofix=ctx.nofix)
-            self.expr(node.body, _Ctx(node, nofix=ctx.nofix))
-            self.expr(node.orelse, _Ctx(node, nofix=ctx.nofix))
-        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            self.comprehension(node, ctx)
-        elif isinstance(node, ast.FormattedValue):
-            self.expr(node.value, _Ctx(node, nofix=ctx.nofix))
-            kind = self.inf.infer(node.value)
-            if _iteration_queries(kind):
-                self.evaluation(
-                    node.value,
-                    node.value,
-                    kind,
-                    "Formatting {qs} in an f-string",
-                    None,
-                    replacement="a list built with `async for` first",
-                )
-            if node.format_spec is not None:
-                self.expr(node.format_spec, _Ctx(node, nofix=ctx.nofix))
-        elif isinstance(node, ast.Lambda):
-            for default in (*node.args.defaults, *node.args.kw_defaults):
-                if default is not None:
-                    self.expr(default, _Ctx(node, nofix=True))
-        elif isinstance(node, ast.NamedExpr):
-            self.expr(node.value, _Ctx(node, nofix=ctx.nofix))
-            self.bind(node.target, self.inf.infer(node.value))
         else:
-            sub = _Ctx(node, nofix=ctx.nofix)
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.expr):
-                    self.expr(child, sub)
-                elif isinstance(child, ast.keyword):
-                    self.expr(child.value, sub)
+            self._generic_expr(node, ctx)
+
+    def _ifexp_expr(self, node: ast.IfExp, ctx: _Ctx) -> None:
+        self.truth_test(node.test, node, nofix=ctx.nofix)
+        self.expr(node.body, _Ctx(node, nofix=ctx.nofix))
+        self.expr(node.orelse, _Ctx(node, nofix=ctx.nofix))
+
+    def _formatted_expr(self, node: ast.FormattedValue, ctx: _Ctx) -> None:
+        self.expr(node.value, _Ctx(node, nofix=ctx.nofix))
+        kind = self.inf.infer(node.value)
+        if _iteration_queries(kind):
+            self.evaluation(
+                node.value,
+                node.value,
+                kind,
+                "Formatting {qs} in an f-string",
+                None,
+                replacement="a list built with `async for` first",
+            )
+        if node.format_spec is not None:
+            self.expr(node.format_spec, _Ctx(node, nofix=ctx.nofix))
+
+    def _lambda_expr(self, node: ast.Lambda, ctx: _Ctx) -> None:
+        for default in (*node.args.defaults, *node.args.kw_defaults):
+            if default is not None:
+                self.expr(default, _Ctx(node, nofix=True))
+
+    def _named_expr(self, node: ast.NamedExpr, ctx: _Ctx) -> None:
+        self.expr(node.value, _Ctx(node, nofix=ctx.nofix))
+        self.bind(node.target, self.inf.infer(node.value))
+
+    def _generic_expr(self, node: ast.AST, ctx: _Ctx) -> None:
+        sub = _Ctx(node, nofix=ctx.nofix)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _LEAVES):
+                continue
+            if isinstance(child, ast.expr):
+                self.expr(child, sub)
+            elif isinstance(child, ast.keyword) and not isinstance(child.value, _LEAVES):
+                self.expr(child.value, sub)
 
     def comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, ctx: _Ctx
@@ -715,6 +771,8 @@ class _Walker:
     # -- checks -----------------------------------------------------------------------------
     def attribute(self, node: ast.Attribute, ctx: _Ctx) -> None:
         base = self.inf.infer(node.value)
+        if base is None:
+            return  # each test below needs a kind
         if isinstance(base, Request) and node.attr == "user":
             kind = self.inf.infer(node)
             if isinstance(kind, Instance):
@@ -835,11 +893,14 @@ class _Walker:
 
     def call(self, node: ast.Call, ctx: _Ctx) -> None:
         sub = _Ctx(node, nofix=ctx.nofix)
-        self.expr(node.func, sub)
+        if not isinstance(node.func, _LEAVES):
+            self.expr(node.func, sub)
         for arg in node.args:
-            self.expr(arg, sub)
+            if not isinstance(arg, _LEAVES):
+                self.expr(arg, sub)
         for keyword in node.keywords:
-            self.expr(keyword.value, sub)
+            if not isinstance(keyword.value, _LEAVES):
+                self.expr(keyword.value, sub)
         if (
             isinstance(node.func, ast.Call)
             and node.func.args
@@ -863,30 +924,8 @@ class _Walker:
     def async_name_exists(self, node: ast.Call, effect: Effect, ctx: _Ctx) -> None:
         """An ``a*`` method or function newer than the project's Django: AttributeError /
         ImportError at runtime. Fixed with ``sync_to_async`` around the sync name."""
-        name = _call_name(node)
-        sync = name[1:]
-        table, key = {
-            "queryset": ("async_queryset_methods", sync),
-            "related": ("async_related_manager_methods", sync),
-            "model": ("async_model_methods", sync),
-            "user": ("async_auth_functions", f"user.{sync}"),
-            "user_manager": (
-                "async_auth_functions",
-                "BaseUserManager.get_by_natural_key"
-                if sync == "get_by_natural_key"
-                else f"UserManager.{sync}",
-            ),
-            "request": ("async_auth_functions", "request.user"),
-            "auth": ("async_auth_functions", sync),
-            "shortcut": ("async_shortcuts", sync),
-        }.get(effect.family, ("", ""))
-        if table == "" and effect.family == "session":
-            method, found = SESSION_ASYNC.get(name, (None, None))
-            entry = found
-            sync = method or ""  # ``aset`` replaces ``session[k] = v``: no method to wrap
-        else:
-            entry = async_table(table).get(key) if table else None
-        if entry is None or self.doc.version >= Version(entry["since"]):
+        sync, entry = _async_entry(effect.family, _call_name(node))
+        if entry is None or self.doc.version >= _version(entry["since"]):
             return
         fix = None
         func = node.func
@@ -1212,7 +1251,7 @@ class _Walker:
         prefetching = isinstance(queryset, (QuerySet, Manager)) and (
             not isinstance(queryset, QuerySet) or bool(queryset.prefetch)
         )
-        if prefetching and isinstance(queryset, QuerySet) and self.doc.version < Version("5.0"):
+        if prefetching and isinstance(queryset, QuerySet) and self.doc.version < _version("5.0"):
             return None  # aiterator() after prefetch_related() raises NotSupportedError before 5.0
         edits = [Edit(self.source.attr_span(node.func), "aiterator")]
         if for_pos is not None:
@@ -1689,7 +1728,7 @@ class _Walker:
                 "read the session in a sync function through `sync_to_async`"
                 + (
                     " (async session methods need Django 5.1+)"
-                    if self.doc.version < Version("5.1")
+                    if self.doc.version < _version("5.1")
                     else ""
                 )
             )
@@ -1733,12 +1772,12 @@ class _Walker:
             return None
         table = async_table("async_session_methods")
         entry = table.get(key) or facts()["notes"]["async_session_methods"].get(key)
-        if entry is None or self.doc.version < Version(entry["since"]):
+        if entry is None or self.doc.version < _version(entry["since"]):
             return None
         return str(entry["async"])
 
     def paginator_advice(self) -> str:
-        if self.doc.version >= Version("6.0"):
+        if self.doc.version >= _version("6.0"):
             return "use `AsyncPaginator` and `await paginator.aget_page(...)` (Django 6.0+)"
         return (
             "paginate in a sync function through `sync_to_async` (AsyncPaginator needs Django 6.0+)"
@@ -1837,6 +1876,33 @@ class _Walker:
         return Fix(title, Applicability.SAFE, (Edit(self.span(node), text),))
 
 
+# ``_Walker.expr``'s handler per node class: the first of these a class is (a subclass of), in
+# this order, as an ``isinstance`` chain would pick it; anything else is walked generically.
+_EXPR_KINDS: tuple[tuple[type | tuple[type, ...], Callable[..., None]], ...] = (
+    ((ast.Name, ast.Constant), _Walker._leaf),
+    (ast.Attribute, _Walker._attribute_expr),
+    (ast.Call, _Walker.call),
+    (ast.Await, _Walker._await_expr),
+    (ast.Subscript, _Walker._subscript_expr),
+    (ast.Compare, _Walker._compare_expr),
+    (ast.BoolOp, _Walker._boolop_expr),
+    (ast.UnaryOp, _Walker._unary_expr),
+    (ast.IfExp, _Walker._ifexp_expr),
+    ((ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp), _Walker.comprehension),
+    (ast.FormattedValue, _Walker._formatted_expr),
+    (ast.Lambda, _Walker._lambda_expr),
+    (ast.NamedExpr, _Walker._named_expr),
+)
+_EXPR_HANDLERS: dict[type, Callable[..., None]] = {}
+
+
+def _expr_handler(cls: type) -> Callable[..., None]:
+    for kinds, handler in _EXPR_KINDS:
+        if issubclass(cls, kinds):
+            return handler
+    return _Walker._generic_expr
+
+
 # -- small helpers ----------------------------------------------------------------------------
 
 
@@ -1907,6 +1973,38 @@ def _trusted_outside(edit: Edit) -> bool:
     return text.startswith(("from ", ", ", "\nfrom ", "\r\nfrom ")) or text.startswith(
         ".select_related("
     )
+
+
+@functools.cache
+def _async_entry(family: str, name: str) -> tuple[str, dict[str, str] | None]:
+    """(the sync name ``name`` replaces, its fact-sheet entry) for an ``a*`` call of ``family``
+    (the table never changes: worked out once per name)."""
+    sync = name[1:]
+    table, key = {
+        "queryset": ("async_queryset_methods", sync),
+        "related": ("async_related_manager_methods", sync),
+        "model": ("async_model_methods", sync),
+        "user": ("async_auth_functions", f"user.{sync}"),
+        "user_manager": (
+            "async_auth_functions",
+            "BaseUserManager.get_by_natural_key"
+            if sync == "get_by_natural_key"
+            else f"UserManager.{sync}",
+        ),
+        "request": ("async_auth_functions", "request.user"),
+        "auth": ("async_auth_functions", sync),
+        "shortcut": ("async_shortcuts", sync),
+    }.get(family, ("", ""))
+    if table == "" and family == "session":
+        method, found = SESSION_ASYNC.get(name, (None, None))
+        return method or "", found  # ``aset`` replaces ``session[k] = v``: no method to wrap
+    return sync, async_table(table).get(key) if table else None
+
+
+@functools.cache
+def _version(text: str) -> Version:
+    """``Version(text)`` for the fact sheet's few "since" versions (parsed once each)."""
+    return Version(text)
 
 
 _PARSE_CACHE: dict[str, bool] = {}

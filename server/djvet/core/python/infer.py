@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING
 
 from ..django.models import USER_MANAGER, ManagerSpec, ModelIndex, ModelInfo
 from ..facts import async_table
-from .facts import BodySummary, Chain, ClassInfo, FunctionInfo, ModuleInfo, Site, Value
+from .facts import (
+    BodySummary,
+    Chain,
+    ClassInfo,
+    FunctionInfo,
+    ModuleInfo,
+    Site,
+    Value,
+    annotation_name,
+)
 from .jedi_facade import MANAGER_ATTRS
 from .parse import PythonSource
 
@@ -105,16 +114,21 @@ def _session_async() -> dict[str, tuple[str | None, dict[str, str]]]:
 SESSION_ASYNC = _session_async()  # aget -> get, aset -> None, apop -> pop, ahas_key -> has_key
 
 # -- kinds ------------------------------------------------------------------------------------
+#
+# Kinds, effects and the other records below are values: never changed once made, compared and
+# hashed by their fields (``unsafe_hash``: the hash a frozen dataclass would have). They are not
+# ``frozen``: a frozen dataclass stores each field through ``object.__setattr__``, which made
+# building them (tens of thousands per project check) a tenth of the async-ORM analysis.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ModelClass:
     """A model class itself (``Book``, ``get_user_model()``, ``self.model``)."""
 
     model: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class RelatedInfo:
     """Where a related manager comes from: ``owner.accessor`` (reverse FK or many-to-many)."""
 
@@ -124,7 +138,7 @@ class RelatedInfo:
     prefetched: bool  # the owner instance came from a query that prefetch_related() it
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Manager:
     model: str | None
     manager_class: str | None = None
@@ -134,7 +148,7 @@ class Manager:
     insert_at: Anchor | None = None  # where ``.select_related(...)`` may be appended
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class QuerySet:
     model: str | None
     queryset_class: str | None = None
@@ -151,7 +165,7 @@ class QuerySet:
     raw: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Instance:
     model: str
     loaded: frozenset[str] | None = frozenset()  # select_related paths; None: may all be loaded
@@ -164,31 +178,31 @@ class Instance:
     user_fix: tuple[Edit, ...] = ()  # lazy_user: edits turning ``request.user`` into ``auser()``
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Request:
     user_loaded: bool = False  # request.user was already evaluated (in a thread): no query left
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Session:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class QueryIterator:
     """``qs.iterator()``: a generator; the first ``next()`` queries."""
 
     queryset: QuerySet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AsyncQueryIterator:
     """``qs.aiterator()``: an async generator, only usable with ``async for``."""
 
     queryset: QuerySet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Coroutine:
     """The un-awaited result of an async ORM call; ``result`` is what awaiting it gives."""
 
@@ -196,29 +210,29 @@ class Coroutine:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ListOf:
     item: Kind | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TupleOf:
     items: tuple[Kind | None, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Paginator:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class SelfOf:
     """``self`` in a method of a project class that is not a model/manager/queryset (a view)."""
 
     cls: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Function:
     """A project function or bound method object (``helper``, ``self.compute``, ``book.mark``)."""
 
@@ -228,17 +242,17 @@ class Function:
     self_kind: Kind | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Connection:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Connections:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Atomic:
     """``transaction.atomic`` (the decorator/context manager factory) or its call."""
 
@@ -291,7 +305,7 @@ def merge(a: Kind | None, b: Kind | None) -> Kind | None:
 # -- method effects -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class QuerySite:
     """Where a sync helper / custom method runs its query (for related information)."""
 
@@ -301,7 +315,7 @@ class QuerySite:
     via: tuple[str, ...] = ()  # helper names between the call site and the query
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Effect:
     """What calling ``name`` on a receiver does.
 
@@ -420,10 +434,24 @@ class Knowledge:
                 return f"{target}.{rest}" if rest else target
         return name
 
-    def kind_of_qualified(self, qualified: str, near: str | None) -> Kind | None:
-        """The kind of a module-level name (a model class, a project function, a django object)."""
+    def kind_of_qualified(
+        self, qualified: str, near: str | None, lookups: Lookups | None = None
+    ) -> Kind | None:
+        """The kind of a module-level name (a model class, a project function, a django object).
+
+        ``lookups``: the answers already given to the same document's analysis (see ``Lookups``);
+        a repeated question records the same dependency without asking the index again.
+        """
+        if lookups is not None:
+            found = lookups.kinds.get((qualified, near))
+            if found is not None:
+                self._record(found[1])
+                return found[0]
         result = self._kind_of_qualified(qualified, near)
-        self._record(("q", qualified, near, _fingerprint(result)))
+        dep = ("q", qualified, near, _fingerprint(result))
+        self._record(dep)
+        if lookups is not None:
+            lookups.kinds[(qualified, near)] = (result, dep)
         return result
 
     def method_of(
@@ -969,7 +997,7 @@ def element_of(kind: Kind | None) -> Kind | None:
 # -- arguments of lazy calls ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CallArgs:
     """The literal arguments of a call that shape a QuerySet (``select_related("author")``)."""
 
@@ -998,6 +1026,26 @@ class CallArgs:
         return cls(
             tuple(strings), len(node.args), literal, tuple(k.arg or "**" for k in node.keywords)
         )
+
+
+# The lazy methods whose call arguments ``_chain_lazy`` reads; for every other method the
+# arguments are not looked at.
+_SHAPING_METHODS = frozenset({"select_related", "prefetch_related", "only", "defer"})
+_UNSET = object()
+
+
+def _anchored(qs: QuerySet, at: Anchor) -> QuerySet:
+    """``replace(qs, insert_at=at)``, built directly: every lazy call in an async function
+    makes one, and ``dataclasses.replace`` costs twice as much (a test pins the fields)."""
+    return QuerySet(
+        qs.model, qs.queryset_class, qs.select, qs.prefetch, qs.only, qs.deferred, qs.rows,
+        qs.combined, qs.from_prefetch, qs.related, qs.cached, at, qs.raw,
+    )  # fmt: skip
+
+
+def _with_result(effect: Effect, result: Kind | None) -> Effect:
+    """``replace(effect, result=result)``, built directly (see ``_anchored``)."""
+    return Effect(effect.what, effect.family, result, effect.site, effect.conditional)
 
 
 def _paths(strings: Iterable[str]) -> frozenset[str]:
@@ -1254,6 +1302,25 @@ class Env:
         return Env({k: merge(self.names.get(k), other.names.get(k)) for k in keys})
 
 
+class Lookups:
+    """The index lookups of one analysis of one document (one module), answered once each.
+
+    The project index does not change while a document is checked, and the functions of a
+    document name the same models, imports and helpers again and again: each name is
+    qualified, resolved and typed once. Belongs to one document's analysis and is dropped
+    with it, so no answer outlives the index state it was read from.
+    """
+
+    __slots__ = ("classes", "kinds", "qualified", "resolves")
+
+    def __init__(self) -> None:
+        # (qualified, near) -> (kind, the dependency ``kind_of_qualified`` records)
+        self.kinds: dict[tuple[str, str | None], tuple[Kind | None, Dep]] = {}
+        self.qualified: dict[str, str] = {}  # name as written -> ``Knowledge.qualify`` of it
+        self.resolves: dict[str, bool] = {}  # qualified -> the index resolves it
+        self.classes: dict[str, str | None] = {}  # qualified -> ``ModelIndex.qualified_class``
+
+
 class Inferrer:
     """Infer kinds of expressions in one function of the document being checked."""
 
@@ -1264,6 +1331,7 @@ class Inferrer:
         knowledge: Knowledge,
         enclosing_class: str | None,
         external_model: Callable[[str], str | None] | None = None,
+        lookups: Lookups | None = None,
     ) -> None:
         self.source = source
         self.module = module
@@ -1271,8 +1339,23 @@ class Inferrer:
         self.enclosing_class = enclosing_class
         self.env = Env()
         self.external_model = external_model
+        self.source_path = module.path if module is not None else None
+        # Shared by every function of the document (all in ``module``).
+        self.lookups = lookups if lookups is not None else Lookups()
         self._cache: dict[int, Kind | None] = {}
         self._effects: dict[int, Effect] = {}
+
+    def qualify(self, name: str) -> str:
+        """``Knowledge.qualify`` of ``name`` in this document's module (asked once per name)."""
+        table = self.lookups.qualified
+        found = table.get(name)
+        if found is None:
+            found = table[name] = self.k.qualify(self.module, name)
+        return found
+
+    def kind_of(self, qualified: str) -> Kind | None:
+        """``Knowledge.kind_of_qualified`` seen from this document."""
+        return self.k.kind_of_qualified(qualified, self.source_path, self.lookups)
 
     def bind_params(self, node: ast.AsyncFunctionDef | ast.FunctionDef) -> None:
         args = node.args
@@ -1282,12 +1365,10 @@ class Inferrer:
             if index == 0 and arg.arg in ("self", "cls") and self.enclosing_class:
                 kind = self.self_kind() if arg.arg == "self" else None
             elif arg.annotation is not None:
-                from .facts import annotation_name
-
                 name = annotation_name(arg.annotation)
                 if name:
-                    qualified = self.k.qualify(self.module, name)
-                    model = self.k.models.qualified_class(qualified, self.source_path)
+                    qualified = self.qualify(name)
+                    model = self._class_named(qualified)
                     if model and model in self.k.models.models:
                         kind = Instance(model, loaded=None)
                     elif qualified.rsplit(".", 1)[-1] in (
@@ -1299,10 +1380,6 @@ class Inferrer:
             elif arg.arg == "request":
                 kind = Request()
             self.env.names[arg.arg] = kind
-
-    @property
-    def source_path(self) -> str | None:
-        return self.module.path if self.module is not None else None
 
     def self_kind(self) -> Kind | None:
         name = self.enclosing_class
@@ -1326,22 +1403,20 @@ class Inferrer:
         if node is None:
             return None
         key = id(node)
-        if key in self._cache:
-            return self._cache[key]
-        kind = self._infer(node)
-        self._cache[key] = kind
-        return kind
+        kind = self._cache.get(key, _UNSET)
+        if kind is _UNSET:
+            kind = self._cache[key] = self._infer(node)
+        return kind  # type: ignore[return-value]
 
     def _infer(self, node: ast.AST) -> Kind | None:
         if isinstance(node, ast.Name):
             if node.id in self.env.names:
                 return self.env.names[node.id]
-            qualified = self.k.qualify(self.module, node.id)
-            return self.k.kind_of_qualified(qualified, self.source_path)
+            return self.kind_of(self.qualify(node.id))
         if isinstance(node, ast.Attribute):
             dotted_name = self.dotted_qualified(node)
             if dotted_name is not None:
-                kind = self.k.kind_of_qualified(dotted_name, self.source_path)
+                kind = self.kind_of(dotted_name)
                 if kind is not None:
                     return kind
             base = self.infer(node.value)
@@ -1409,12 +1484,28 @@ class Inferrer:
         jedi fallback whether it is a model (the only question jedi is ever asked)."""
         if self.external_model is None or node.id in self.env.names:
             return None
-        qualified = self.k.qualify(self.module, node.id)
-        if qualified == node.id or self.k.models.project.resolve(qualified, self.source_path):
+        qualified = self.qualify(node.id)
+        if qualified == node.id or self._resolves(qualified):
             return None  # a builtin/local name, or something the index knows (and decided)
         model = self.external_model(qualified)
         self.k.record_external(qualified, model is not None)
         return ModelClass(model) if model is not None else None
+
+    def _class_named(self, qualified: str) -> str | None:
+        classes = self.lookups.classes
+        found = classes.get(qualified, _UNSET)
+        if found is _UNSET:
+            found = classes[qualified] = self.k.models.qualified_class(qualified, self.source_path)
+        return found  # type: ignore[return-value]
+
+    def _resolves(self, qualified: str) -> bool:
+        resolves = self.lookups.resolves
+        found = resolves.get(qualified)
+        if found is None:
+            found = resolves[qualified] = bool(
+                self.k.models.project.resolve(qualified, self.source_path)
+            )
+        return found
 
     def dotted_qualified(self, node: ast.Attribute) -> str | None:
         """``transaction.atomic`` -> ``django.db.transaction.atomic`` when the root is an import."""
@@ -1428,7 +1519,7 @@ class Inferrer:
         if self.module is None or current.id not in self.module.imports:
             return None
         parts.append(current.id)
-        return self.k.qualify(self.module, ".".join(reversed(parts)))
+        return self.qualify(".".join(reversed(parts)))
 
     def call_result(self, node: ast.Call) -> Kind | None:
         return self.effect(node).result
@@ -1453,15 +1544,16 @@ class Inferrer:
             recv = self.infer(func.value)
             if isinstance(recv, Function):
                 return NO_EFFECT
-            effect = self.k.method(recv, func.attr, CallArgs.from_call(node))
+            # The arguments shape only these methods' QuerySets (``_chain_lazy``).
+            args = CallArgs.from_call(node) if func.attr in _SHAPING_METHODS else None
+            effect = self.k.method(recv, func.attr, args)
+            result = effect.result
             if (
-                effect.what == "lazy"
-                and isinstance(effect.result, QuerySet)
-                and effect.family != "custom"
+                effect.what == "lazy" and isinstance(result, QuerySet) and effect.family != "custom"
             ) and not (
                 isinstance(recv, Manager) and recv.related is not None and func.attr == "all"
             ):
-                effect = replace(effect, result=replace(effect.result, insert_at=node))
+                effect = _with_result(effect, _anchored(result, node))
             return effect
         if isinstance(func, ast.Name):
             if func.id in self.env.names:
@@ -1469,11 +1561,11 @@ class Inferrer:
                 if isinstance(kind, ModelClass):
                     return Effect("none", "", Instance(kind.model, loaded=None))
                 return NO_EFFECT
-            qualified = self.k.qualify(self.module, func.id)
+            qualified = self.qualify(func.id)
             effect = self.function_call(qualified, node)
             if effect is not None:
                 return effect
-            kind = self.k.kind_of_qualified(qualified, self.source_path)
+            kind = self.kind_of(qualified)
             if isinstance(kind, ModelClass):
                 return Effect("none", "", Instance(kind.model, loaded=None))
             if isinstance(kind, Function):
@@ -1484,6 +1576,8 @@ class Inferrer:
 
     def function_call(self, qualified: str, node: ast.Call) -> Effect | None:
         """Calls of module-level Django functions djvet knows by their qualified name."""
+        if not qualified.startswith("django."):
+            return None  # every name below is Django's
         if qualified in ("django.contrib.auth.get_user_model",):
             return Effect("none", "", ModelClass(self.k.models.user_model))
         if qualified == "django.db.transaction.atomic":

@@ -102,6 +102,44 @@ def _jinja_url_call(expression: str) -> tuple[str, bool] | None:
     return name, bool(rest.strip(", "))
 
 
+def url_names_in(text: str) -> set[str]:
+    """Every URL name ``url_tag_target`` can return for a code token of ``text`` (and more),
+    read from the raw text without tokenizing it.
+
+    Django: a ``{% url %}`` token starts at some ``{%``; its stripped contents begin with
+    ``url`` and blanks, and the name is its second bit, a whole quoted literal: the text up to
+    the first matching quote (``split_bits`` splits on ``str.isspace`` blanks, as here). Jinja:
+    ``url(`` then blanks, then the text up to the first matching quote. Every ``{%`` and every
+    ``url(`` is tried, so tokens inside comments or ``verbatim`` blocks only add names. Linear:
+    a search for a closing quote stops at the next quote of its kind, and every tried opening
+    holds one, so no two searches for the same quote cover the same text.
+    """
+    names: set[str] = set()
+    length = len(text)
+    for opener, needs_tag in (("{%", True), ("url(", False)):
+        start = text.find(opener)
+        while start >= 0:
+            index = _skip_blanks(text, start + len(opener), length)
+            if needs_tag:
+                after = index + 3
+                if not (text.startswith("url", index) and after < length and text[after].isspace()):
+                    start = text.find(opener, start + 1)
+                    continue
+                index = _skip_blanks(text, after, length)
+            if index < length and text[index] in _QUOTES:
+                close = text.find(text[index], index + 1)
+                if close >= 0:
+                    names.add(text[index + 1 : close])
+            start = text.find(opener, start + 1)
+    return names
+
+
+def _skip_blanks(text: str, index: int, length: int) -> int:
+    while index < length and text[index].isspace():
+        index += 1
+    return index
+
+
 def url_tag_target(token: Token, jinja: bool) -> tuple[str, bool, str | None] | None:
     """(name, has_args, as-variable) of a ``{% url %}`` tag or Jinja ``url()`` expression/``set``."""
     if jinja:

@@ -41,6 +41,7 @@ from .links import (
     UrlBindings,
     UrlReference,
     query_params,
+    url_names_in,
     url_reference,
     url_tag_target,
 )
@@ -287,6 +288,24 @@ def may_start_a_literal_path(text: str) -> bool:
                 if text.startswith("comment", inner):
                     return True
         equals = text.find("=", equals + 1)
+    return False
+
+
+def may_reach_a_rejecting_logout_text(
+    text: str, project: ProjectIndex, urls: UrlIndex, version: Version
+) -> bool:
+    """``may_reach_a_rejecting_logout`` answered from the raw text, before tokenizing it.
+
+    False only when that answers False: the same literal-path test, and every URL name it
+    classifies is among ``url_names_in(text)``, classified here with and without arguments.
+    """
+    if may_start_a_literal_path(text):
+        return True
+    for name in url_names_in(text):
+        for has_args in (False, True):
+            target = target_for_name(project, urls, name, has_args, version, logouts_only=True)
+            if target.behaviour is Behaviour.REJECTS:
+                return True
     return False
 
 
