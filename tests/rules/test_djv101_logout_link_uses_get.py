@@ -360,3 +360,21 @@ def test_fix_applicability() -> None:
     (form,) = run("<form action=\"{% url 'logout' %}\"></form>\n")
     assert not link.fix.is_safe  # layout changes: block form, unstyled button
     assert form.fix.is_safe
+
+
+def test_no_fix_when_an_unclosed_tag_on_the_line_would_swallow_the_csrf_token() -> None:
+    """``{% url … <form …>}`` has no ``%}``: Django reads the ``<form>`` as HTML, so the GET
+    form is reported; but an inserted ``{% csrf_token %}`` would close the stray ``{%`` and
+    turn the whole stretch into one broken ``url`` tag (found by the typing fuzz test)."""
+    code = (
+        "{% url 'logout' as logout_url <form action=\"/accounts/logout/\">}\n"
+        '<a href="{{ logout_url }}">Out</a>\n'
+    )
+    (finding,) = [f for f in run(code) if f.span.line == 0]
+    assert finding.fix is None
+    closed = (
+        "{% url 'logout' as u %}<form action=\"/accounts/logout/\">\n<button>Out</button></form>\n"
+    )
+    (finding,) = run(closed)
+    assert finding.fix is not None  # a closed tag before the form leaves the rewrite safe
+    assert "{% csrf_token %}" in fixed(closed)

@@ -23,6 +23,7 @@ inside the button, and every attribute accounted for.
 from __future__ import annotations
 
 import html as html_lib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
@@ -557,8 +558,13 @@ def rewrites_cleanly(source: TemplateSource, edits: list[Edit]) -> bool:
         (lines.offset(e.span.line, e.span.column), lines.offset(e.span.end_line, e.span.end_column))
         for e in edits
     ]
-    low = min(start for start, _ in offsets)
-    high = max(end for _, end in offsets)
+    # From the start of the first edited line to the end of the last: a template tag never
+    # spans lines in Django, and an unclosed ``{%`` earlier on the line could otherwise pair
+    # with the ``%}`` of an inserted ``{% csrf_token %}`` (found by the typing fuzz test).
+    low = source.text.rfind("\n", 0, min(start for start, _ in offsets)) + 1
+    high = source.text.find("\n", max(end for _, end in offsets))
+    if high < 0:
+        high = len(source.text)
     before = source.text[low:high]
     shifted = [
         Edit(LineIndex(before).span(start - low, end - low), edit.text)
@@ -572,4 +578,16 @@ def rewrites_cleanly(source: TemplateSource, edits: list[Edit]) -> bool:
     new = tokenize_template(after, jinja=source.jinja)
     if len(new.errors) > len(old.errors):
         return False
+    # Every tag is still itself, and each inserted tag stands alone: the tags after the
+    # rewrite are those before, less the ones in replaced text, plus the inserted ones.
+    expected = _tags(old)
+    for (start, end), edit in zip(offsets, edits, strict=True):
+        expected -= _tags(tokenize_template(source.text[start:end], jinja=source.jinja))
+        expected += _tags(tokenize_template(edit.text, jinja=source.jinja))
+    if _tags(new) != expected:
+        return False
     return len(new.html.errors) <= len(old.html.errors)
+
+
+def _tags(source: TemplateSource) -> Counter[tuple[TokenKind, str]]:
+    return Counter((t.kind, t.contents) for t in source.tokens if t.kind is not TokenKind.TEXT)
