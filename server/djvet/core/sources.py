@@ -64,6 +64,12 @@ def classify(
             return kind
     if path is None:
         return SourceKind.OTHER
+    if isinstance(path, str) and "\\" not in path:
+        # The common case without building a path object (the CLI classifies every file).
+        name = path.rpartition("/")[2]
+        dot = name.rfind(".")
+        if 0 < dot < len(name) - 1 and name[dot:].lower() in PYTHON_SUFFIXES:
+            return SourceKind.PYTHON
     pure = PurePath(path)
     name = pure.name.lower()
     suffix = pure.suffix.lower()
