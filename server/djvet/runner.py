@@ -10,11 +10,12 @@ checks the files it parsed and takes further work from the parent as it finishes
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from .core.project import (
     read_source,
     walk_files,
 )
+from .core.python import facts as facts_module
 from .core.python.edits import round_trips
 from .core.python.facts import ModuleInfo, extract_module
 from .core.python.parse import PythonSource, parse_python
@@ -443,13 +445,24 @@ def _run_serial(
     fresh, trees = extract_modules(stale, project.root)
     project.scan(progress=index_progress, cached={**hits, **fresh}, files=files, validated=True)
     _settle_gc()
-    for number in todo:
-        if outcomes[number] is not None:
-            continue
-        outcomes[number] = run_job(jobs[number], project, settings, mode, unsafe, trees)
-        if check_progress:
-            check_progress(1)
+    with _kept_trees(trees):
+        for number in todo:
+            if outcomes[number] is not None:
+                continue
+            outcomes[number] = run_job(jobs[number], project, settings, mode, unsafe, trees)
+            if check_progress:
+                check_progress(1)
     return ModuleFacts(hits, [fresh])
+
+
+@contextlib.contextmanager
+def _kept_trees(trees: Trees) -> Iterator[None]:
+    """Deferred function bodies of files whose tree is still kept are summarised from it."""
+    facts_module.KEPT_TREES = trees
+    try:
+        yield
+    finally:
+        facts_module.KEPT_TREES = {}
 
 
 def _shares(paths: Sequence[str], count: int) -> list[list[str]]:
@@ -495,6 +508,7 @@ def _worker_main(
         del modules, fresh
         _settle_gc()
         results: list[tuple[int, FileOutcome]] = []
+        facts_module.KEPT_TREES = trees  # a forked worker: nothing to restore
         while True:
             conn.send(results)
             numbers = conn.recv()

@@ -11,6 +11,7 @@ from pathlib import Path
 import django
 import pytest
 
+from djvet.core.python import facts as facts_module
 from djvet.core.python.facts import (
     FunctionInfo,
     ModuleInfo,
@@ -199,3 +200,39 @@ def test_deferred_summaries_equal_eager_ones_on_djangos_own_code(package: str) -
         eager, deferred = _both(path.read_text(encoding="utf-8"), str(path))
         count += _assert_same(eager, deferred)
     assert count > 30
+
+
+@pytest.mark.parametrize("name", list(EDGE_CASES))
+def test_a_kept_tree_gives_the_same_summaries_without_parsing_again(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI keeps some files' trees for its check; their deferred bodies are summarised
+    from those trees (found by position and text), exactly as from a fresh parse."""
+    path = "/p/app/views.py"
+    text = EDGE_CASES[name]
+    source = parse_python(text, "<document>")
+    eager = extract_module(source, "app.views", path, "d")
+    deferred = extract_module(source, "app.views", path, "d", defer_bodies=True)
+    parses: list[str] = []
+    real_parse = facts_module.ast.parse
+
+    def counting(text: str, *args: object, **kwargs: object) -> object:
+        parses.append(text)
+        return real_parse(text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(facts_module, "KEPT_TREES", {path: (text, source)})
+    monkeypatch.setattr(facts_module.ast, "parse", counting)
+    for a, b in zip(_functions(eager), _functions(deferred), strict=True):
+        assert (a.calls, a.body) == (b.calls, b.body), a.qualname
+    assert parses == []
+
+
+def test_a_tree_of_another_version_of_the_file_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = "/p/app/views.py"
+    old = "def f():\n    return a.b()\n"
+    deferred = extract_module(
+        parse_python(old, "<document>"), "app.views", path, "d", defer_bodies=True
+    )
+    new = "def f():\n    return a.c()\n"
+    monkeypatch.setattr(facts_module, "KEPT_TREES", {path: (new, parse_python(new, "<document>"))})
+    assert deferred.functions["f"].calls == frozenset({"a.b"})

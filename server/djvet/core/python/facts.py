@@ -307,17 +307,23 @@ class DeferredBody:
     analyses then learn nothing from it (a possible miss, never a false alarm).
     """
 
-    __slots__ = ("first_line", "qualifier", "text")
+    __slots__ = ("first_line", "path", "qualifier", "text")
 
-    def __init__(self, text: str, first_line: int, qualifier: Qualifier) -> None:
+    def __init__(self, text: str, first_line: int, qualifier: Qualifier, path: str = "") -> None:
         self.text = text
         self.first_line = first_line  # 0-based
         self.qualifier = qualifier
+        self.path = path
 
     def same_text(self, other: DeferredBody) -> bool:
         return self.text == other.text and self.qualifier == other.qualifier
 
     def summarise(self) -> tuple[frozenset[str], BodySummary | None]:
+        kept = KEPT_TREES.get(self.path) if self.path else None
+        node = _find_function(kept[1], self.first_line, self.text) if kept is not None else None
+        if kept is not None and node is not None:
+            summary = _BodySummariser(_Context(self.qualifier, kept[1]), node)
+            return frozenset(summary.calls), summary.summary()
         indented = self.text[:1] in (" ", "\t")
         if indented and self.first_line < 1:
             return frozenset(), None  # cannot be: an indented first line does not parse
@@ -329,18 +335,57 @@ class DeferredBody:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes
                 tree = ast.parse(padded)
-            node = tree.body[0]
+            parsed = tree.body[0]
             if indented:
-                node = node.body[0]  # type: ignore[attr-defined]
+                parsed = parsed.body[0]  # type: ignore[attr-defined]
         except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
             return frozenset(), None
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if not isinstance(parsed, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return frozenset(), None
-        summary = _BodySummariser(_Context(self.qualifier, PythonSource(padded, tree)), node)
+        summary = _BodySummariser(_Context(self.qualifier, PythonSource(padded, tree)), parsed)
         return frozenset(summary.calls), summary.summary()
 
     def __reduce__(self) -> tuple[type[DeferredBody], tuple[Any, ...]]:
-        return DeferredBody, (self.text, self.first_line, self.qualifier)
+        return DeferredBody, (self.text, self.first_line, self.qualifier, self.path)
+
+
+# Parsed files a caller still holds, by path, with the text they were parsed from: a deferred
+# body of one of them is summarised from its tree instead of parsing its text again. The CLI
+# points this at the trees its index build keeps for the check (``runner``).
+KEPT_TREES: dict[str, tuple[str, PythonSource]] = {}
+
+
+def _find_function(
+    source: PythonSource, first_line: int, text: str
+) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The def in ``source`` whose lines (decorators included) start at ``first_line`` and
+    read ``text``; None when there is none (the tree is of another version of the file)."""
+    body: list[ast.stmt] = source.tree.body
+    lines = source.lines
+    while True:
+        for stmt in body:
+            end = (stmt.end_lineno or stmt.lineno) - 1
+            if end < first_line:
+                continue
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([stmt.lineno, *(d.lineno for d in stmt.decorator_list)]) - 1
+                if start != first_line:
+                    return None
+                segment = source.text[lines.line_start(start) : lines.line_start(end + 1)]
+                return stmt if segment == text else None
+            if isinstance(stmt, (ast.ClassDef, ast.If, ast.Try)):
+                if stmt.lineno - 1 > first_line:
+                    return None
+                body = [  # in the order of their lines
+                    *stmt.body,
+                    *(s for h in getattr(stmt, "handlers", ()) for s in h.body),
+                    *getattr(stmt, "orelse", ()),
+                    *getattr(stmt, "finalbody", ()),
+                ]
+                break
+            return None
+        else:
+            return None
 
 
 class _Context:
@@ -582,7 +627,7 @@ class _Extractor:
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
         last = node.end_lineno or node.lineno
         text = self.source.text[lines.line_start(first) : lines.line_start(last)]
-        return DeferredBody(text, first, self.qualifier)
+        return DeferredBody(text, first, self.qualifier, self.path)
 
     def async_calls(self, node: ast.AsyncFunctionDef) -> frozenset[str]:
         """The qualified names an ``async def`` calls, reused across re-indexings of its text.
