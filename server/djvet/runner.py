@@ -175,11 +175,12 @@ def run_job(
 ) -> FileOutcome:
     """Check one file (``mode`` "check", "fix" or "diff").
 
-    ``trees`` holds parses from the index build; the file's entry is used (when the text read
-    now is still the text parsed then) and dropped.
+    ``trees`` holds parses from the index build; the file's entry is used when the text read
+    now is still the text parsed then. Entries stay: other files' checks read function bodies
+    from them (``facts.KEPT_TREES``), and the budget already bounds what they hold.
     """
     outcome = FileOutcome(job.display)
-    kept = trees.pop(job.path, None) if trees else None
+    kept = trees.get(job.path) if trees else None
     try:
         source = read_file(Path(job.path))
     except (OSError, ValueError) as exc:
