@@ -38,8 +38,13 @@ def _assert_same(eager: ModuleInfo, deferred: ModuleInfo) -> int:
     pickled = pickle.loads(pickle.dumps(deferred, protocol=pickle.HIGHEST_PROTOCOL))
     count = 0
     for a, b, c in zip(_functions(eager), _functions(deferred), _functions(pickled), strict=True):
-        assert (a.qualname, a.calls, a.body) == (b.qualname, b.calls, b.body)
-        assert (a.calls, a.body) == (c.calls, c.body)
+        assert (a.qualname, a.calls, a.body, a.decorator_shape) == (
+            b.qualname,
+            b.calls,
+            b.body,
+            b.decorator_shape,
+        )
+        assert (a.calls, a.body, a.decorator_shape) == (c.calls, c.body, c.decorator_shape)
         count += 1
     return count
 
@@ -109,6 +114,33 @@ class V:
     @deco
     async def get(self):
         return [x async for x in self.qs()]
+""",
+    "decorators and decorator factories": """
+import functools
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+def plain(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        return view(request, *args, **kwargs)
+    return wrapper
+def factory(flag):
+    def decorator(view):
+        async def inner(request):
+            return await view(request)
+        return inner
+    return decorator
+def adaptive(view):
+    if iscoroutinefunction(view):
+        async def inner(request):
+            return await view(request)
+        return markcoroutinefunction(inner)
+    def inner2(request):
+        return view(request)
+    return inner2
+class V:
+    def identity(self, view):
+        return view
+    alias = identity
 """,
     "match and with inside a sync def": """
 def f(x):
@@ -223,7 +255,11 @@ def test_a_kept_tree_gives_the_same_summaries_without_parsing_again(
     monkeypatch.setattr(facts_module, "KEPT_TREES", {path: (text, source)})
     monkeypatch.setattr(facts_module.ast, "parse", counting)
     for a, b in zip(_functions(eager), _functions(deferred), strict=True):
-        assert (a.calls, a.body) == (b.calls, b.body), a.qualname
+        assert (a.calls, a.body, a.decorator_shape) == (
+            b.calls,
+            b.body,
+            b.decorator_shape,
+        ), a.qualname
     assert parses == []
 
 

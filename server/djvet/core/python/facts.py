@@ -137,8 +137,9 @@ class DecoratorShape:
 class FunctionInfo:
     """A function or method as the index sees it.
 
-    ``calls`` (the qualified names it calls directly) and ``body`` (a sync function's
-    ``BodySummary``) may be *deferred*: built from the function's own text the first time
+    ``calls`` (the qualified names it calls directly), ``body`` (a sync function's
+    ``BodySummary``) and ``decorator_shape`` may be *deferred*: built from the function's own
+    text the first time
     anything reads them (``extract_module(..., defer_bodies=True)``: the CLI, where most are
     never read). Reading, comparing and pickling give the same values either way.
     """
@@ -146,9 +147,9 @@ class FunctionInfo:
     __slots__ = (
         "_body",
         "_calls",
+        "_decorator_shape",
         "_deferred",
         "alias_of",
-        "decorator_shape",
         "decorators",
         "is_async",
         "name",
@@ -162,7 +163,6 @@ class FunctionInfo:
     decorators: tuple[Value, ...]
     name_span: Span
     alias_of: str | None  # ``get = post`` in a class body: the aliased method name
-    decorator_shape: DecoratorShape | None  # set when the body reads as a decorator
 
     def __init__(
         self,
@@ -183,7 +183,7 @@ class FunctionInfo:
         self.decorators = decorators
         self.name_span = name_span
         self.alias_of = alias_of
-        self.decorator_shape = decorator_shape
+        self._decorator_shape = decorator_shape  # with ``deferred``: found when summarised
         self._calls = calls
         self._body = body
         self._deferred = deferred
@@ -196,6 +196,14 @@ class FunctionInfo:
         return self._calls
 
     @property
+    def decorator_shape(self) -> DecoratorShape | None:
+        """What the function does to a function it decorates, when its body reads as a
+        decorator (None for method aliases)."""
+        if self._deferred is not None:
+            self._summarise()
+        return self._decorator_shape
+
+    @property
     def body(self) -> BodySummary | None:
         """What a sync function's body does (None for ``async def`` and method aliases)."""
         if self._deferred is not None:
@@ -206,10 +214,11 @@ class FunctionInfo:
         deferred = self._deferred
         if deferred is None:
             return
-        calls, body = deferred.summarise()
+        calls, body, shape = deferred.summarise()
         # Two threads may both get here: each stores the same values.
         self._calls = calls
         self._body = None if self.alias_of is not None else body
+        self._decorator_shape = None if self.alias_of is not None else shape
         self._deferred = None
 
     def _shape(self) -> tuple[object, ...]:
@@ -220,7 +229,6 @@ class FunctionInfo:
             self.decorators,
             self.name_span,
             self.alias_of,
-            self.decorator_shape,
         )
 
     def same_text(self, other: FunctionInfo) -> bool:
@@ -237,7 +245,11 @@ class FunctionInfo:
         a, b = self._deferred, other._deferred
         if a is not None and b is not None and a.same_text(b) and a.first_line == b.first_line:
             return True
-        return self.calls == other.calls and self.body == other.body
+        return (
+            self.calls == other.calls
+            and self.body == other.body
+            and self.decorator_shape == other.decorator_shape
+        )
 
     def __hash__(self) -> int:
         return hash((self.name, self.qualname, self.name_span))
@@ -256,7 +268,7 @@ class FunctionInfo:
             self._calls,
             self.alias_of,
             self._body,
-            self.decorator_shape,
+            self._decorator_shape,
             self._deferred,
         )
 
@@ -318,15 +330,17 @@ class DeferredBody:
     def same_text(self, other: DeferredBody) -> bool:
         return self.text == other.text and self.qualifier == other.qualifier
 
-    def summarise(self) -> tuple[frozenset[str], BodySummary | None]:
+    def summarise(
+        self,
+    ) -> tuple[frozenset[str], BodySummary | None, DecoratorShape | None]:
         kept = KEPT_TREES.get(self.path) if self.path else None
         node = _find_function(kept[1], self.first_line, self.text) if kept is not None else None
         if kept is not None and node is not None:
             summary = _BodySummariser(_Context(self.qualifier, kept[1]), node)
-            return frozenset(summary.calls), summary.summary()
+            return frozenset(summary.calls), summary.summary(), decorator_shape(node)
         indented = self.text[:1] in (" ", "\t")
         if indented and self.first_line < 1:
-            return frozenset(), None  # cannot be: an indented first line does not parse
+            return frozenset(), None, None  # cannot be: an indented first line does not parse
         if indented:
             padded = "\n" * (self.first_line - 1) + "if 1:\n" + self.text
         else:
@@ -339,11 +353,11 @@ class DeferredBody:
             if indented:
                 parsed = parsed.body[0]  # type: ignore[attr-defined]
         except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
-            return frozenset(), None
+            return frozenset(), None, None
         if not isinstance(parsed, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return frozenset(), None
+            return frozenset(), None, None
         summary = _BodySummariser(_Context(self.qualifier, PythonSource(padded, tree)), parsed)
-        return frozenset(summary.calls), summary.summary()
+        return frozenset(summary.calls), summary.summary(), decorator_shape(parsed)
 
     def __reduce__(self) -> tuple[type[DeferredBody], tuple[Any, ...]]:
         return DeferredBody, (self.text, self.first_line, self.qualifier, self.path)
@@ -616,7 +630,7 @@ class _Extractor:
             name_span=self.source.name_span(node),
             calls=calls,
             body=body,
-            decorator_shape=decorator_shape(node),
+            decorator_shape=None if deferred is not None else decorator_shape(node),
             deferred=deferred,
         )
 
@@ -1354,7 +1368,7 @@ def _function_changes(a: FunctionInfo, b: FunctionInfo) -> tuple[bool, bool]:
     ):
         return True, True
     if a.same_text(b):
-        return False, a.decorator_shape != b.decorator_shape
+        return False, False  # the same text summarises to the same body and shape
     return False, (
         a.calls != b.calls
         or a.decorator_shape != b.decorator_shape
