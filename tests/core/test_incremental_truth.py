@@ -339,7 +339,7 @@ def test_interface_changes(edited: str, expected: tuple[bool, bool, bool]) -> No
     assert interface_changes(info(BASE), info(edited)) == expected
 
 
-def test_a_new_view_function_keeps_the_model_table(project: Project) -> None:
+def test_a_new_function_no_route_names_keeps_the_model_and_url_tables(project: Project) -> None:
     from djvet.core.django.models import model_index
     from djvet.core.django.urls import url_index
 
@@ -348,5 +348,231 @@ def test_a_new_view_function_keeps_the_model_table(project: Project) -> None:
     views = project.texts["shop/views.py"]
     project.edit("shop/views.py", views + "\n\nasync def pasted(request):\n    return None\n")
     assert model_index(project.index) is models
-    assert url_index(project.index) is not urls  # routes may name the new function
+    assert url_index(project.index) is urls  # no route, include or admin site looks it up
     project.assert_matches_fresh()
+
+
+def test_a_new_method_keeps_the_model_and_url_tables(project: Project) -> None:
+    from djvet.core.django.models import model_index
+    from djvet.core.django.urls import url_index
+
+    project.assert_matches_fresh()
+    models, urls = model_index(project.index), url_index(project.index)
+    views = project.texts["shop/views.py"]
+    project.edit(
+        "shop/views.py",
+        views + "\n    async def put(self, request):\n        return JsonResponse({})\n",
+    )
+    assert model_index(project.index) is models
+    assert url_index(project.index) is urls
+    project.assert_matches_fresh()
+
+
+SIGNOFF = """from django.contrib.auth import logout
+from django.http import HttpResponse
+
+
+def signoff(request):
+    logout(request)
+    return HttpResponse("bye")
+"""
+
+
+def test_a_pasted_function_that_a_route_names_reroutes_it(project: Project) -> None:
+    """``views.signoff`` is routed; views.py imports it until a local ``signoff`` shadows it."""
+    from djvet.core.django.urls import url_index
+
+    project.edit("shop/accounts.py", SIGNOFF)
+    project.edit(
+        "shop/views.py",
+        project.texts["shop/views.py"].replace(
+            "from .models import Book", "from .accounts import signoff\nfrom .models import Book"
+        ),
+    )
+    project.edit(
+        "shop/urls.py",
+        project.texts["shop/urls.py"].replace(
+            "]\n", '    path("signoff/", views.signoff, name="signoff"),\n]\n'
+        ),
+    )
+    project.edit("shop/templates/shop/nav.html", "<a href=\"{% url 'signoff' %}\">Leave</a>\n")
+    before = project.assert_matches_fresh()
+    assert any(f.startswith("DJV103") for f in before["shop/accounts.py"])
+    urls = url_index(project.index)
+    views = project.texts["shop/views.py"]
+    pasted = views + '\n\ndef signoff(request):\n    return HttpResponse("stay")\n'
+    project.edit("shop/views.py", pasted)  # only a function appears
+    assert url_index(project.index) is not urls
+    after = project.assert_matches_fresh()
+    assert not any(f.startswith("DJV103") for f in after["shop/accounts.py"])
+    project.edit("shop/views.py", views)  # and goes again
+    assert project.assert_matches_fresh() == before
+
+
+ADMIN_SITE = """from django.contrib import admin
+
+
+class ShopAdmin(admin.AdminSite):
+    site_header = "Shop"
+"""
+SITE_URLS = """from django.urls import include, path
+
+from shop.admin_site import ShopAdmin
+
+site = ShopAdmin(name="shopadmin")
+
+urlpatterns = [path("", include("shop.urls")), path("shopadmin/", site.urls)]
+"""
+
+
+def test_a_get_urls_method_on_an_admin_site_is_seen_by_its_routes(project: Project) -> None:
+    """Only a method appears, on the project's AdminSite: ``get_urls`` may route any path
+    first, so a hard-coded link to its logout page no longer certainly reaches Django's."""
+    project.edit("shop/admin_site.py", ADMIN_SITE)
+    project.edit("site_/urls.py", SITE_URLS)
+    project.edit("shop/templates/shop/nav.html", '<a href="/shopadmin/logout/">Out</a>\n')
+    before = project.assert_matches_fresh()
+    assert [f[:6] for f in before["shop/templates/shop/nav.html"]] == ["DJV101"]
+    project.edit(
+        "shop/admin_site.py",
+        ADMIN_SITE.replace(
+            '    site_header = "Shop"\n',
+            '    site_header = "Shop"\n\n    def get_urls(self):\n'
+            "        return super().get_urls()\n",
+        ),
+    )
+    after = project.assert_matches_fresh()
+    assert after["shop/templates/shop/nav.html"] == []
+
+
+def test_a_function_shadowing_a_manager_factory_is_seen_by_the_model_table(
+    project: Project,
+) -> None:
+    """``objects = BookManager()``: the model table resolves ``BookManager`` by name; a
+    function of that name defined below the assignment takes its place."""
+    models = project.texts["shop/models.py"].replace(
+        "    objects = BookQuerySet.as_manager()\n", "    objects = BookManager()\n"
+    )
+    models = models.replace(
+        "class Author(models.Model):",
+        "BookManager = models.Manager.from_queryset(BookQuerySet)\n\n\nclass Author(models.Model):",
+    )
+    project.edit("shop/models.py", models)
+    before = project.assert_matches_fresh()
+    assert [f[:6] for f in before["shop/views.py"]] == ["DJV302"]  # iterating published()
+    project.edit("shop/models.py", models + "\n\ndef BookManager():\n    return None\n")
+    after = project.assert_matches_fresh()
+    assert after["shop/views.py"] == []  # ``objects`` is no longer known to be a manager
+
+
+def test_member_changes_name_the_functions_and_methods() -> None:
+    from djvet.core.project import member_changes
+    from djvet.core.python.facts import extract_module
+    from djvet.core.python.parse import parse_python
+
+    def info(text: str):  # type: ignore[no-untyped-def]
+        return extract_module(
+            parse_python(text, "<document>"), "shop.views", "/p/shop/views.py", "d"
+        )
+
+    def names(edited: str) -> frozenset[str] | None:
+        found = member_changes(info(BASE), info(edited))
+        return None if found is None else frozenset(name for _, name in found)
+
+    assert names(BASE) == frozenset()
+    assert names(BASE.replace("async def shelf", "\n\nasync def shelf")) == frozenset()
+    assert names(BASE + "\n\ndef helper():\n    pass\n") == {"helper"}
+    assert names(BASE.replace("async def shelf", "def shelf")) == {"shelf"}
+    assert names(BASE + "\n    def post(self, request):\n        pass\n") == {"Page.post"}
+    assert names(BASE.replace("    def get(self", "    async def get(self")) == {"Page.get"}
+    assert names(BASE.replace("    def get(self", "    def head(self")) == {
+        "Page.get",
+        "Page.head",
+    }
+    assert names(BASE.replace("    model = Book", "    model = None")) is None
+    assert names(BASE.replace('TITLE = "shelf"', 'TITLE = "shelves"')) is None
+    assert names(BASE.replace("class Page(View):", "class Page(object):")) is None
+
+
+def test_rereading_the_indexed_text_changes_nothing_and_warms_the_next_keystroke(
+    project: Project,
+) -> None:
+    """What the language server does for a module once it is opened (``reread_text``)."""
+    big = "from django.http import JsonResponse\n" + "".join(
+        f"\n\nasync def view_{i}(request):\n    return JsonResponse({{'n': {i}}})\n"
+        for i in range(60)
+    )
+    project.edit("shop/big.py", big)
+    index = project.index
+    path = str(project.root / "shop/big.py")
+    before = index.module_at(path)
+    assert before is not None
+    stamps = (index.generation, index.interface_generation, index.class_generation)
+    assert not index.reread_text(path, big + "\n")  # not what the index holds: nothing done
+    assert index.module_at(path) is before
+    assert index.reread_text(path, big)
+    reread = index.module_at(path)
+    assert reread is not None and reread is not before and repr(reread) == repr(before)
+    assert (index.generation, index.interface_generation, index.class_generation) == stamps
+    project.edit("shop/big.py", big.replace("{'n': 7}", "{'n': 77}"))  # a key in view_7
+    after = index.module_at(path)
+    assert after is not None
+    reused = [name for name, f in after.functions.items() if f is reread.functions[name]]
+    assert sorted(set(after.functions) - set(reused)) == ["view_7"]
+    project.assert_matches_fresh()
+
+
+def test_a_new_queryset_method_reaches_the_async_view_that_calls_it(project: Project) -> None:
+    """Only a method appears (on the model file's QuerySet): the model table is kept, and
+    the async view's cached analysis must still see the method now returning a QuerySet."""
+    from djvet.core.django.models import model_index
+
+    views = project.texts["shop/views.py"]
+    project.edit(
+        "shop/views.py", views.replace("Book.objects.published()", "Book.objects.recent()")
+    )
+    before = project.assert_matches_fresh()
+    assert before["shop/views.py"] == []  # ``recent`` is unknown: nothing to say
+    models = model_index(project.index)
+    project.edit(
+        "shop/models.py",
+        project.texts["shop/models.py"].replace(
+            "class Author(models.Model):",
+            "    def recent(self):\n        return self.order_by('-pk')\n\n\n"
+            "class Author(models.Model):",
+        ),
+    )
+    assert model_index(project.index) is models
+    after = project.assert_matches_fresh()
+    assert [f[:6] for f in after["shop/views.py"]] == ["DJV302"]
+
+
+def test_a_re_exported_base_that_stops_being_a_model_is_seen(project: Project) -> None:
+    """``class Review(Stamped)`` through ``from shop import Stamped`` (a package re-export):
+    the model table judges Review again when Stamped changes, though Review did not."""
+    project.edit(
+        "shop/base.py",
+        "from django.db import models\n\n\nclass Stamped(models.Model):\n"
+        "    class Meta:\n        abstract = True\n",
+    )
+    project.edit("shop/__init__.py", "from .base import Stamped\n")
+    project.edit(
+        "shop/models.py",
+        project.texts["shop/models.py"].replace(
+            "from django.db import models\n",
+            "from django.db import models\n\nfrom shop import Stamped\n",
+        )
+        + "\n\nclass Review(Stamped):\n    text = models.TextField()\n",
+    )
+    views = project.texts["shop/views.py"]
+    project.edit(
+        "shop/views.py",
+        views.replace("from .models import Book", "from .models import Book, Review")
+        + "\n\nasync def reviews(request):\n    return JsonResponse({'n': len(Review.objects.all())})\n",
+    )
+    before = project.assert_matches_fresh()
+    assert sum("`Review.objects.all()`" in f for f in before["shop/views.py"]) == 1
+    project.edit("shop/base.py", "class Stamped:\n    pass\n")  # no longer a model
+    after = project.assert_matches_fresh()
+    assert not any("Review" in f for f in after["shop/views.py"])
+    assert len(after["shop/views.py"]) == 1  # the ``books`` loop is still reported

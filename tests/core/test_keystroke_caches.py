@@ -106,6 +106,21 @@ def test_broken_file_blocks_reused_give_the_fresh_parse() -> None:
         assert reused == _dump(text, reuse_blocks=False)
 
 
+def test_the_first_parse_again_reuses_the_statements_of_the_whole_file_parse() -> None:
+    text = "".join(f"\n\nasync def v{i}(request):\n    return {i}\n" for i in range(80))
+    for prefix, reused in (("", 79), ("X = [\n1,\n]\n", 0)):  # (the split cuts ``X = [...]``)
+        parse_module._FILE_BLOCKS.clear()
+        parse_module._last_parse = None
+        first = parse_python(prefix + text, "views.py").tree  # one piece: the C parser
+        edited = prefix + text.replace("    return 5\n", "    return 55\n")
+        parse_module._last_parse = None
+        second = parse_python(edited, "views.py").tree  # block by block
+        same = {id(node) for node in first.body} & {id(node) for node in second.body}
+        assert len(same) == reused
+        fresh = _dump(edited, reuse_blocks=False, recovered=False)
+        assert ast.dump(second, include_attributes=True) == fresh[0]
+
+
 def test_parses_cache_agrees_with_parsing() -> None:
     samples = ["x = 1\n", "def f(:\n", "if True:\n    class A:\n        pass\n", "print(1\n"]
     for text in samples * 2:
@@ -207,3 +222,41 @@ def test_block_split_by_regex_equals_the_line_loop() -> None:
             variant = text[:at] + rng.choice(inserts) + text[at:]
             lines = variant.split("\n")
             assert _top_level_blocks(lines, variant) == _top_level_blocks(lines)
+
+
+def test_block_split_resumed_after_an_edit_equals_a_fresh_split() -> None:
+    from djvet.core.python.parse import _block_starts, _incremental_starts, _split_line_numbers
+
+    def fresh(text: str) -> list[int]:
+        return list(_block_starts(text.split("\n"), _split_line_numbers(text)))
+
+    def _blocks(lines: list[str], starts: list[int]) -> list[tuple[int, str]]:
+        ends = [*starts[1:], len(lines)]
+        return [(start, "\n".join(lines[start:end])) for start, end in zip(starts, ends)]
+
+    rng = random.Random(5)
+    inserts = ['"""', "'''", "\n", "@x\n", "  ", "#", "(", "\ndef f(:\n", "\n)\n", "\nelse:\n"]
+    inserts += ["x", "\nclass C:\n    doc = '''\n", '\n"""\n', "", "\n\n\n"]
+    for text in _django_sources(60):
+        text = text.replace("\r", "")
+        starts = fresh(text)
+        for _ in range(6):  # edits on edits: each split resumes from the previous one
+            at = rng.randrange(len(text) + 1)
+            cut = rng.choice([0, 0, 1, 5, 80])
+            variant = text[:at] + rng.choice(inserts) + text[at + cut :]
+            expected = fresh(variant)
+            lines = variant.split("\n")
+            resplit = _incremental_starts(text, starts, variant, lines)
+            assert resplit.starts == expected
+            # The blocks it says the edit did not reach are the old ones, word for word.
+            old_lines = text.split("\n")
+            old_blocks = _blocks(old_lines, starts)
+            new_blocks = _blocks(lines, expected)
+            assert new_blocks[: resplit.head] == old_blocks[: resplit.head]
+            assert [text for _, text in new_blocks[resplit.tail :]] == [
+                text for _, text in old_blocks[resplit.tail_old :]
+            ]
+            assert [start for start, _ in new_blocks[resplit.tail :]] == [
+                start + resplit.shift for start, _ in old_blocks[resplit.tail_old :]
+            ]
+            text, starts = variant, expected

@@ -213,3 +213,28 @@ async def test_the_worker_runs_the_edited_document_before_background_work() -> N
         await failing  # an exception reaches the awaiting coroutine, the thread lives on
     assert await worker.submit(lambda: "alive") == "alive"
     worker.stop()
+
+
+async def test_an_opened_module_the_index_holds_is_re_read_from_its_parse(setup) -> None:
+    """Once its first diagnostics are out, the index's summary of an opened module comes
+    from the buffer's own parse (equal, no generation moves), so the next keystroke
+    re-summarises one statement; a module edited since is left to the keystroke path."""
+    rule, session, scheduler, published, root = setup
+    rule.release.set()
+    index = session.projects[str(root.resolve())].index
+    text = "async def view(request):\n    return 1\n"
+    for name in ("f.py", "g.py"):
+        (root / name).write_text(text, encoding="utf-8")
+        await scheduler.worker.submit(lambda name=name: index.update_file(root / name))
+    f, g = str((root / "f.py").resolve()), str((root / "g.py").resolve())
+    before_f, before_g = index.module_at(f), index.module_at(g)
+    generation = index.generation
+    _open(session, scheduler, root / "f.py", text)
+    await wait_until(lambda: index.module_at(f) is not before_f, what="f.py re-read")
+    assert repr(index.module_at(f)) == repr(before_f)
+    document = _open(session, scheduler, root / "g.py", text)
+    _change(session, scheduler, document.uri, 2, text + "\n\nX = 1\n")  # before its re-read
+    await wait_until(lambda: published and published[-1][1] == 2, what="g.py v2 published")
+    await scheduler.worker.submit(lambda: None)  # the re-read job, if any, has run
+    assert index.module_at(g) is not before_g and "X" in index.module_at(g).assignments
+    assert index.generation == generation + 1  # g.py's edit, nothing else

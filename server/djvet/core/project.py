@@ -31,7 +31,18 @@ MAX_INDEX_BYTES = 4_000_000  # a generated or vendored file this big is not proj
 
 
 def digest_text(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    """A digest of ``text``; the same string object asked again costs an identity test (one
+    check reads its document's digest in several places)."""
+    global _last_digest
+    last = _last_digest
+    if last is not None and last[0] is text:
+        return last[1]
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    _last_digest = (text, digest)
+    return digest
+
+
+_last_digest: tuple[str, str] | None = None
 
 
 def read_source(path: Path) -> str:
@@ -342,6 +353,22 @@ class ProjectIndex:
                     self._members_changed(members)
             if bodies_changed:
                 self.body_generation += 1
+        return True
+
+    def reread_text(self, path: str, text: str) -> bool:
+        """Summarise ``path`` again from ``text`` when that is exactly what the index holds
+        (same digest: nothing changes, no generation moves); False when it is not.
+
+        For a buffer just opened in an editor: its facts then come from the parse its checks
+        use, so the next keystroke re-summarises only the statements it touched (the facts
+        memo reuses summaries by statement node, and the parse reuses unchanged blocks).
+        """
+        key = self.key(path)
+        old = self.modules.get(key)
+        if old is None or not key.endswith(".py") or old.digest != digest_text(text):
+            return False
+        info = extract_module(parse_python(text, key), old.module, key, old.digest)
+        self.modules[key] = info  # same path and module name: ``_by_name`` is unchanged
         return True
 
     def _shape_changed(self) -> None:

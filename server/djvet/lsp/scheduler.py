@@ -102,6 +102,7 @@ class _Entry:
     result: Checked | None = None
     published: Key | None = None
     published_items: tuple[int, tuple[lsp.Diagnostic, ...]] | None = None  # (version, diagnostics)
+    reread_into: int | None = None  # id of the index the buffer was last re-read into
 
 
 @dataclass
@@ -475,6 +476,9 @@ class Scheduler:
             return
         if entry.result is None or checked.key >= entry.result.key:
             entry.result = checked
+        if entry.reread_into != checked.index_state[0]:
+            entry.reread_into = checked.index_state[0]
+            self._reread(checked)
         if checked.index_error is not None:
             self._report_once(
                 ("index", checked.index_error),
@@ -501,6 +505,30 @@ class Scheduler:
             return  # a refresh that found the same: the editor already shows exactly this
         entry.published_items = items
         self.publish(uri, checked.version, checked.diagnostics)
+
+    def _reread(self, checked: Checked) -> None:
+        """After a buffer's first check with an index (opened, or the index rebuilt): if the
+        index holds this very text, summarise it again from the buffer's parse, in idle time.
+        Otherwise the first keystroke would re-summarise every statement of the file: the
+        index's summaries come from the disk scan's parse, whose nodes the memos never saw."""
+        snapshot = checked.snapshot
+        document = self.session.documents.get(snapshot.uri)
+        path = snapshot.path
+        if path is None or snapshot.kind is not SourceKind.PYTHON or document is None:
+            return
+        project = self.session.project_of(document)
+        if not project.enabled:
+            return
+
+        def job() -> None:
+            if self._superseded(project, snapshot, checked.key):
+                return  # typed in since: the keystroke path has summarised the buffer
+            try:
+                project.index.reread_text(path, snapshot.text)
+            except Exception:  # an optimisation: the next keystroke summarises it anyway
+                log.exception("re-reading %s failed", path)
+
+        self.worker.submit(job, Priority.REFRESH)
 
     def _report_once(
         self, key: tuple[str, str], message: str, kind: lsp.MessageType = lsp.MessageType.Error

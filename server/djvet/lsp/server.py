@@ -12,13 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import stat
 import sys
+import threading
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types as lsp
 from pygls.capabilities import get_capability
+from pygls.exceptions import FeatureNotificationError
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -56,6 +60,29 @@ class DjvetProtocol(LanguageServerProtocol):
 
     _server: DjvetLanguageServer
     _retrigger_ids: set[Any]
+
+    def handle_message(self, message: Any) -> None:
+        """``didChange`` goes straight to its handler, every other message through pygls.
+
+        pygls wraps each notification in a copied context, a uuid, a ``Future`` and (for its
+        built-in document handlers) a generator step, and tells requests from notifications
+        with ``isinstance`` checks against runtime protocols: a fraction of a millisecond on
+        the event loop for every keystroke, before the check can be queued.
+        """
+        if (
+            getattr(message, "method", None) == lsp.TEXT_DOCUMENT_DID_CHANGE
+            and getattr(message, "jsonrpc", None) == self.VERSION
+            and not self._shutdown
+        ):
+            handler = self.fm.features.get(lsp.TEXT_DOCUMENT_DID_CHANGE)
+            if handler is not None:
+                try:
+                    handler(message.params)
+                except Exception as error:
+                    log.exception("didChange failed")
+                    self._server.report_server_error(error, FeatureNotificationError)
+                return
+        super().handle_message(message)
 
     def _handle_request(self, msg_id: Any, method_name: str, params: Any) -> None:
         if method_name == lsp.WORKSPACE_DIAGNOSTIC:
@@ -294,6 +321,78 @@ class DjvetLanguageServer(LanguageServer):
             self.projects.cancel_scans()
         if self.worker is not None:
             self.worker.stop()
+
+    def _start_io_async(
+        self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
+    ) -> None:
+        """pygls' stdio loop, reading stdin on the event loop itself when it is a pipe.
+
+        pygls reads each header line and body in its thread pool: three thread hand-overs per
+        message, each waiting for the GIL, on the path of every keystroke. A pipe can be read
+        by the loop directly (``connect_read_pipe``); anything else keeps pygls' reader.
+        """
+        stop = self._stop_event = threading.Event()
+        stdin = stdin or sys.stdin.buffer
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+
+        async def main() -> None:
+            reader = await _loop_reader(stdin) or StdinAsyncReader(stdin, self.thread_pool)
+            await run_async(
+                stop_event=stop,
+                reader=reader,
+                protocol=self.protocol,
+                logger=log,
+                error_handler=self.report_server_error,
+            )
+
+        try:
+            asyncio.run(main())
+        except BrokenPipeError:
+            log.error("the connection to the client is lost: shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+
+class _LoopReader:
+    """A stdin pipe read by the event loop (the reader ``pygls.io_.run_async`` expects)."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self._stream = stream
+
+    async def readline(self) -> bytes:
+        try:
+            return await self._stream.readline()
+        except ValueError:  # a "header line" over 1 MiB: not LSP; end as at EOF
+            return b""
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self._stream.readexactly(n)
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial  # the client went away mid-message
+
+
+_LINE_LIMIT = 1 << 20
+
+
+async def _loop_reader(stdin: BinaryIO) -> _LoopReader | None:
+    """``stdin`` read by the running loop when it is a pipe or a socket; None for anything
+    else (a file, a terminal, ``/dev/null``: epoll cannot watch those)."""
+    try:
+        mode = os.fstat(stdin.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return None
+    loop = asyncio.get_running_loop()
+    stream = asyncio.StreamReader(limit=_LINE_LIMIT, loop=loop)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+    except (OSError, ValueError, NotImplementedError):
+        return None
+    return _LoopReader(stream)
 
 
 # ---------------------------------------------------------------------------------------------

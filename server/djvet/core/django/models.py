@@ -295,6 +295,7 @@ class ModelIndex:
         self._class_kind: dict[str, str] = {}  # qualified class -> "model"|"queryset"|"manager"|""
         self._classes: dict[str, ClassInfo] = {}
         self._memo = memo if memo is not None else {}
+        self._outside: dict[str, bool] = {}  # base name -> no prefix of it is a project module
         self._build()
 
     # -- building ------------------------------------------------------------------------------
@@ -357,13 +358,27 @@ class ModelIndex:
             return f"{found.module.module}.{target.qualname}", target
         return base, None
 
+    def _outside_project(self, base: str) -> bool:
+        """True when ``base`` cannot name a project class (no prefix of it is a project
+        module): the kind a class gets through such a base depends on the class alone, so
+        the kind memoised for an unchanged class object still holds. A base that reaches a
+        project class, directly or re-exported, is judged again."""
+        outside = self._outside.get(base)
+        if outside is None:
+            parts = base.split(".")
+            outside = self._outside[base] = all(
+                self.project.find_module(".".join(parts[:cut])) is None
+                for cut in range(len(parts), 0, -1)
+            )
+        return outside
+
     def _kind(self, qualified: str, cls: ClassInfo, seen: frozenset[str]) -> str:
         """ "model" / "queryset" / "manager" / "" for a project class, through its bases."""
         known = self._class_kind.get(qualified)
         if known is not None:
             return known
         memo = self._memo.get(id(cls))
-        if memo is not None and memo[0] is cls and not any(b in self._classes for b in cls.bases):
+        if memo is not None and memo[0] is cls and all(self._outside_project(b) for b in cls.bases):
             self._class_kind[qualified] = memo[1]
             return memo[1]
         kind = ""
@@ -639,7 +654,8 @@ _PRUNE_SLACK = 256
 
 
 def model_index(project: ProjectIndex) -> ModelIndex:
-    """The project's ``ModelIndex`` for the current index generation (cached).
+    """The project's ``ModelIndex``, rebuilt only when a module's shape changed or a
+    function it looked up by name did (``ProjectIndex.derived``; never for a new function).
 
     Class kinds are memoised across generations by ``ClassInfo`` identity (the index keeps
     the same objects for files that did not change), so a keystroke in a view module does
@@ -652,4 +668,6 @@ def model_index(project: ProjectIndex) -> ModelIndex:
         for key in [key for key in memo if key not in live]:
             del memo[key]
         _PRUNED_SIZE[project] = len(memo)
-    return project.derived("djvet.models", lambda: ModelIndex(project, memo), reads_functions=False)
+    return project.derived(
+        "djvet.models", lambda: ModelIndex(project, memo), reads_functions="by name"
+    )

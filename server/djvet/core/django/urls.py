@@ -646,10 +646,10 @@ class _Builder:
                     return None
                 site_class = f"{cls.module}.{cls.qualname}"
                 for klass in [cls, *self._project_bases(cls.path, cls.bases)]:
-                    if "get_urls" in klass.methods:
+                    if self.project.has_method(klass, "get_urls"):
                         opaque_first = True
-                    if "logout" in klass.methods or "logout_template" in klass.attrs:
-                        custom_logout = custom_logout or "logout" in klass.methods
+                    if self.project.has_method(klass, "logout"):
+                        custom_logout = True
             name_value = call.kwarg("name") or (call.args[0] if call.args else None)
             namespace = _text(name_value) or "admin"
         nodes: list[_Node] = []
@@ -807,5 +807,11 @@ def build_url_index(project: ProjectIndex) -> UrlIndex:
 
 
 def url_index(project: ProjectIndex) -> UrlIndex:
-    """The project's URL index, rebuilt only when the project index changed."""
-    return project.derived("djvet.django.urls", lambda: build_url_index(project))
+    """The project's URL index, rebuilt only when the project index changed what it read.
+
+    Functions are read by name (``ProjectIndex.derived``): a new function or method keeps
+    the table unless a route, an include or an admin site looked up a function of its name.
+    """
+    return project.derived(
+        "djvet.django.urls", lambda: build_url_index(project), reads_functions="by name"
+    )

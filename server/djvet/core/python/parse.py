@@ -9,11 +9,14 @@ every block that parses, so findings in the rest of the file survive one broken 
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
 import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from ..text import LineIndex, dominant_newline, line_index, normalize_newlines
 from ..types import Span
@@ -99,9 +102,11 @@ class PythonSource:
         return self.lines.slice(self.span(node))
 
 
-# Lines that can start a top-level block (unindented, not blank, not a comment) and lines that
-# hold a triple quote: the only lines the block split has to look at.
-_SPLIT_LINES = re.compile(r"^(?:[^ \t\n#]|.*?(?:\"\"\"|\'\'\'))", re.MULTILINE)
+# The only lines the block split has to look at: those that can start a top-level block
+# (unindented, not blank, not a comment; found from the newline before them, which the
+# regex engine searches for at C speed) and those that hold a triple quote.
+_UNINDENTED = re.compile(r"\n[^ \t\n#]")
+_BLOCK_CONTINUATIONS = (")", "]", "}", "else", "elif", "except", "finally", "case")
 
 
 def _top_level_blocks(
@@ -116,11 +121,23 @@ def _top_level_blocks(
     lines worth looking at, instead of a loop over every line. ``strings=False``: split at
     every unindented line, strings or not (for a block whose string is never closed).
     """
-    if text is None:
-        numbers: Iterable[int] = range(len(lines))
-    else:
-        numbers = _split_line_numbers(text)
-    starts: list[int] = []
+    numbers: Iterable[int] = range(len(lines)) if text is None else _split_line_numbers(text)
+    return _spans(list(_block_starts(lines, numbers, strings=strings)), len(lines))
+
+
+def _spans(starts: list[int], count: int) -> list[tuple[int, int]]:
+    """(start, end) line ranges from the block starts of a text of ``count`` lines."""
+    return [
+        (start, starts[index + 1] if index + 1 < len(starts) else count)
+        for index, start in enumerate(starts)
+    ]
+
+
+def _block_starts(
+    lines: list[str], numbers: Iterable[int], *, strings: bool = True
+) -> Iterator[int]:
+    """The lines among ``numbers`` (ascending, from a line where no string or decorator is
+    open: the first line, or a block start) where a top-level block starts."""
     decorated = False  # the current block is decorators still waiting for their def/class
     quote = ""  # the triple quote of a string still open at the end of the previous line
     for number in numbers:
@@ -133,27 +150,124 @@ def _top_level_blocks(
         stripped = line.lstrip()
         if not stripped or stripped.startswith("#"):
             continue
-        if line[:1] not in (" ", "\t") and not stripped.startswith(
-            (")", "]", "}", "else", "elif", "except", "finally", "case")
-        ):
+        if line[:1] not in (" ", "\t") and not stripped.startswith(_BLOCK_CONTINUATIONS):
             # Decorators belong to the def/class below them (and only to that one).
             if decorated:
                 decorated = line.startswith("@")
                 continue
             decorated = line.startswith("@")
-            starts.append(number)
-    blocks = []
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
-        blocks.append((start, end))
-    return blocks
+            yield number
+
+
+class _Resplit(NamedTuple):
+    """A text's block starts found from an earlier version's: ``starts[:head]`` are the old
+    ones, and so are ``starts[tail:]`` (``old_starts[tail_old:]``, moved down ``shift``)."""
+
+    starts: list[int]
+    head: int
+    tail: int
+    tail_old: int
+    shift: int
+
+
+def _incremental_starts(
+    old_text: str, old_starts: list[int], text: str, lines: list[str]
+) -> _Resplit:
+    """The block starts of ``text`` (split into ``lines``), from those of ``old_text``.
+
+    At a block start no string or decorator is open, so the split can resume there: from
+    the last old start above the first changed line, until it meets an old start (shifted
+    by the lines the edit added) in the text both share after the change. From there on the
+    two texts, and so their splits, are the same. A keystroke re-splits one function.
+    """
+    prefix = _common_prefix(old_text, text)
+    suffix = _common_suffix(old_text, text, min(len(old_text), len(text)) - prefix)
+    changed = text.count("\n", 0, prefix)  # the first line that may differ
+    kept = bisect.bisect_left(old_starts, changed) - 1  # old starts above it stay
+    resume = old_starts[kept] if kept >= 0 else 0
+    starts = old_starts[: max(kept, 0)]
+    shared_from = len(lines)  # the first line wholly inside the shared end of both texts
+    newline = text.find("\n", len(text) - suffix)
+    if newline >= 0:
+        shared_from = text.count("\n", 0, newline) + 1
+    shift = len(lines) - 1 - old_text.count("\n")
+    old = set(old_starts)
+    # The lines to look at, up to the first old start past the change (where the split
+    # usually meets the old one), then the rest of the file only if it does not.
+    at = bisect.bisect_left(old_starts, shared_from - shift)
+    stop = min(old_starts[at] + shift + 1 if at < len(old_starts) else len(lines), len(lines))
+    numbers = itertools.chain(
+        _candidates(lines, resume, stop), _candidates(lines, stop, len(lines))
+    )
+    head = len(starts)
+    for start in _block_starts(lines, numbers):
+        if start >= shared_from and start - shift in old:
+            at = bisect.bisect_left(old_starts, start - shift)
+            tail = len(starts)
+            starts.extend(old + shift for old in old_starts[at:])
+            return _Resplit(starts, head, tail, at, shift)
+        starts.append(start)
+    return _Resplit(starts, head, len(starts), len(old_starts), shift)
+
+
+def _candidates(lines: list[str], first: int, stop: int) -> Iterator[int]:
+    """``_split_line_numbers`` of lines ``first`` to ``stop`` (computed when first asked for)."""
+    if first < stop:
+        for number in _split_line_numbers("\n".join(lines[first:stop])):
+            yield first + number
+
+
+_CHUNK = 4096
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix (compared a chunk at a time, at C speed)."""
+    limit = min(len(a), len(b))
+    low = 0
+    while low + _CHUNK <= limit and a[low : low + _CHUNK] == b[low : low + _CHUNK]:
+        low += _CHUNK
+    high = min(low + _CHUNK, limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    """The length of the longest common suffix, at most ``limit``."""
+    end_a, end_b = len(a), len(b)
+    low = 0
+    while (
+        low + _CHUNK <= limit
+        and a[end_a - low - _CHUNK : end_a - low] == b[end_b - low - _CHUNK : end_b - low]
+    ):
+        low += _CHUNK
+    high = min(low + _CHUNK, limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[end_a - middle : end_a - low] == b[end_b - middle : end_b - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _split_line_numbers(text: str) -> Iterator[int]:
+    """The numbers of the lines that start unindented or hold a triple quote, in order."""
+    starts = {match.start() + 1 for match in _UNINDENTED.finditer(text)}
+    if text[:1] not in ("", " ", "\t", "\n", "#"):
+        starts.add(0)
+    for quote in ('"""', "'''"):
+        found = text.find(quote)
+        while found >= 0:
+            starts.add(text.rfind("\n", 0, found) + 1)
+            found = text.find(quote, found + 3)
     line = 0
     position = 0
-    for match in _SPLIT_LINES.finditer(text):
-        start = match.start()
+    for start in sorted(starts):
         line += text.count("\n", position, start)
         position = start
         yield line
@@ -197,7 +311,6 @@ def _without_decorators(lines: list[str], start: int, end: int, filename: str) -
     return None
 
 
-_BLOCK_CONTINUATIONS = (")", "]", "}", "else", "elif", "except", "finally", "case")
 _DEF_LINE = re.compile(r"(async\s+)?def\s+([A-Za-z_]\w*)\s*\(")
 
 
@@ -318,7 +431,61 @@ def parse_python(text: str, filename: str = "<document>") -> PythonSource:
 # nothing mutates parsed trees, so its nodes are reused as they are — and analyses can reuse
 # what they derived from an unchanged statement by its identity.
 _Block = tuple[ast.Module | None, tuple[int, str] | None]
-_FILE_BLOCKS: RecentFiles[str, dict[tuple[int, str], _Block]] = RecentFiles()
+_Blocks = dict[tuple[int, str], _Block]
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A file's last parse, block by block: the text, its block starts, the key of each of
+    its blocks (``starts[i]``, the block's text) and its blocks by key."""
+
+    text: str
+    starts: list[int]
+    keys: list[tuple[int, str]]
+    blocks: _Blocks
+
+
+@dataclass(frozen=True)
+class _WholeFile:
+    """A file's last parse went through in one piece: its split and blocks are cut from the
+    tree when the file is parsed again (most files of a project scan never are)."""
+
+    text: str
+    tree: ast.Module
+
+    def split(self) -> _Split:
+        lines = self.text.split("\n")
+        starts = list(_block_starts(lines, _split_line_numbers(self.text)))
+        keys = [(start, "\n".join(lines[start:end])) for start, end in _spans(starts, len(lines))]
+        return _Split(self.text, starts, keys, self._blocks(keys))
+
+    def _blocks(self, keys: list[tuple[int, str]]) -> _Blocks:
+        """The tree's statements as the block split would have parsed them; nothing when the
+        split cuts a statement (the blocks are then parsed on their own)."""
+        body = self.tree.body
+        blocks: _Blocks = {}
+        index = 0
+        for number, key in enumerate(keys):
+            start = key[0]
+            end = keys[number + 1][0] if number + 1 < len(keys) else start + key[1].count("\n") + 1
+            statements: list[ast.stmt] = []
+            while index < len(body):
+                node = body[index]
+                decorators = getattr(node, "decorator_list", None)
+                first = (decorators[0] if decorators else node).lineno - 1
+                if first >= end:
+                    break
+                if first < start or (node.end_lineno or node.lineno) > end:
+                    return {}
+                statements.append(node)
+                index += 1
+            if not statements:
+                return {}
+            blocks[key] = (ast.Module(body=statements, type_ignores=[]), None)
+        return blocks if index == len(body) else {}
+
+
+_FILE_BLOCKS: RecentFiles[str, _Split | _WholeFile] = RecentFiles()
 _INCREMENTAL_MIN_LINES = 200  # below this a whole-file parse is as fast
 
 
@@ -376,19 +543,19 @@ def _parse_python(text: str, filename: str) -> PythonSource:
         return PythonSource(
             source_text, ast.Module(body=[], type_ignores=[]), [(0, "file too large to analyse")]
         )
-    previous = _FILE_BLOCKS.pop(filename, None)
+    kept = _FILE_BLOCKS.pop(filename, None)
     lines: list[str] | None = None
-    if previous is None or filename == "<document>":
+    if kept is None or filename == "<document>":
         # The first parse of this file: the whole file at once (the C parser at full speed).
         try:
             tree = _parse_quiet(parsed_text, filename)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             first_error: BaseException | None = exc.with_traceback(None)
         else:
-            if filename != "<document>":
-                _FILE_BLOCKS.keep(filename, {})  # parsed again: go block by block
+            if filename != "<document>":  # parsed again: go block by block
+                _FILE_BLOCKS.keep(filename, _WholeFile(parsed_text, tree))
             return PythonSource(source_text, tree, [], newline, bom)
-        previous = {}
+        previous: _Split | None = None
     else:
         lines = parsed_text.split("\n")
         first_error = None
@@ -398,18 +565,37 @@ def _parse_python(text: str, filename: str) -> PythonSource:
             except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
                 first_error = exc.with_traceback(None)
             else:
-                _FILE_BLOCKS.keep(filename, {})
+                _FILE_BLOCKS.keep(filename, _WholeFile(parsed_text, tree))
                 return PythonSource(source_text, tree, [], newline, bom)
+        previous = kept.split() if isinstance(kept, _WholeFile) else kept
     if lines is None:
         lines = parsed_text.split("\n")
     errors: list[tuple[int, str]] = []
     body: list[ast.stmt] = []
-    blocks: dict[tuple[int, str], _Block] = {}
-    spans = _top_level_blocks(lines, parsed_text)
+    blocks: _Blocks = {}
+    keys: list[tuple[int, str]] = []
+    if previous is None:
+        starts = list(_block_starts(lines, _split_line_numbers(parsed_text)))
+        resplit = _Resplit(starts, 0, len(starts), 0, 0)
+    else:
+        resplit = _incremental_starts(previous.text, previous.starts, parsed_text, lines)
+        starts = resplit.starts
+    reusable = previous.blocks if previous is not None else {}
+    old_keys = previous.keys if previous is not None else []
+    spans = _spans(starts, len(lines))
     first_failed = -1
     for number, (start, end) in enumerate(spans):
-        key = (start, "\n".join(lines[start:end]))
-        parsed = previous.get(key)
+        # The blocks the edit did not reach have the keys they had (moved down ``shift``).
+        if number < resplit.head:
+            key = old_keys[number]
+        elif number >= resplit.tail:
+            key = old_keys[number - resplit.tail + resplit.tail_old]
+            if resplit.shift:
+                key = (start, key[1])
+        else:
+            key = (start, "\n".join(lines[start:end]))
+        keys.append(key)
+        parsed = reusable.get(key)
         if parsed is None:
             parsed = _parse_block(lines, start, end, key[1], filename)
         blocks[key] = parsed
@@ -424,7 +610,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
                 for piece_start, piece_end in pieces:
                     first_line, last_line = start + piece_start, start + piece_end
                     piece_key = (first_line, "\n".join(lines[first_line:last_line]))
-                    found = previous.get(piece_key) or _parse_block(
+                    found = reusable.get(piece_key) or _parse_block(
                         lines, first_line, last_line, piece_key[1], filename
                     )
                     blocks[piece_key] = found
@@ -437,7 +623,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
             errors.append(error)
         if module is not None:
             body.extend(module.body)
-    _FILE_BLOCKS.keep(filename, blocks)
+    _FILE_BLOCKS.keep(filename, _Split(parsed_text, starts, keys, blocks))
     if errors and first_error is None and _may_continue(lines, spans, first_failed, filename):
         # A block failed on its own, but the split may have cut a multi-line string or
         # bracket that the rest of the file closes: the whole file decides.
@@ -489,6 +675,8 @@ def _may_continue(
     ):
         end = len(lines)
         text = "\n".join(lines[start:end])
+    elif end == spans[failed][1]:
+        return False  # the stretch is the failed block itself: it did not parse just now
     try:
         _parse_quiet("\n" * start + text, filename)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
