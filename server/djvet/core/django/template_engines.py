@@ -46,7 +46,10 @@ def is_jinja2_template(project: ProjectIndex, path: str) -> bool:
 
 def jinja2_folders(project: ProjectIndex) -> tuple[str, ...]:
     """Folder specs (``templates``, ``front/templates``, or absolute) of the Jinja2 backend."""
-    return project.derived("djvet.jinja2_folders", lambda: _jinja2_folders(project))
+    # Reads module-level assignments (``TEMPLATES``) and settings files, never functions.
+    return project.derived(
+        "djvet.jinja2_folders", lambda: _jinja2_folders(project), reads_functions=False
+    )
 
 
 def _jinja2_folders(project: ProjectIndex) -> tuple[str, ...]:

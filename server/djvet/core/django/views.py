@@ -856,8 +856,10 @@ class ViewResolver:
     def is_subclassed(self, key: str) -> bool:
         """True when some project class names ``key`` (a project class) as a base."""
         if self._subclassed is None:
+            # ``lookup`` can land on a module-level function (one shadowing an imported
+            # base's name), so a new or removed function may change the answer.
             self._subclassed = self.project.derived(
-                "djvet.views.subclassed", self._collect_subclassed, reads_functions=False
+                "djvet.views.subclassed", self._collect_subclassed, reads_functions=True
             )
         return key in self._subclassed
 

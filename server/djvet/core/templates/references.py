@@ -79,4 +79,9 @@ def _build(project: ProjectIndex) -> list[TemplateLink]:
 
 def template_links(project: ProjectIndex) -> list[TemplateLink]:
     """Every URL-bearing attribute of every template the index lists."""
-    return project.derived("djvet.templates.links", lambda: _build(project), reads_templates=True)
+    return project.derived(
+        "djvet.templates.links",
+        lambda: _build(project),
+        reads_functions=False,  # template files only: a new function changes no link
+        reads_templates=True,
+    )
