@@ -21,10 +21,5 @@ class RecentFiles(dict[K, V]):
     def keep(self, key: K, value: V) -> None:
         self.pop(key, None)
         self[key] = value  # most recent last
-        if len(self) > FILES_KEPT:
-            # Rebuilt rather than trimmed from the front: a dict keeps the slots of deleted
-            # entries, and finding the first live one after thousands of files (the CLI)
-            # scanned them all on every call.
-            kept = list(self.items())[-FILES_KEPT:]
-            self.clear()
-            self.update(kept)
+        while len(self) > FILES_KEPT:
+            del self[next(iter(self))]
