@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -273,6 +274,20 @@ class FunctionInfo:
         )
 
 
+def qualify_name(
+    module: str, imports: Mapping[str, str], local_names: AbstractSet[str], name: str
+) -> str:
+    """``name`` as written in ``module`` -> its qualified name, through the module's imports
+    and module-level names."""
+    head, _, rest = name.partition(".")
+    if head in imports:
+        target = imports[head]
+        return f"{target}.{rest}" if rest else target
+    if head in local_names:
+        return f"{module}.{name}" if module else name
+    return name  # a builtin or something unresolved: keep the spelling
+
+
 class Qualifier:
     """How names qualify in one module (its name, imports and module-level names): all a
     deferred body summary needs of the module it came from."""
@@ -285,13 +300,7 @@ class Qualifier:
         self.local_names = local_names
 
     def qualify(self, name: str) -> str:
-        head, _, rest = name.partition(".")
-        if head in self.imports:
-            target = self.imports[head]
-            return f"{target}.{rest}" if rest else target
-        if head in self.local_names:
-            return f"{self.module}.{name}" if self.module else name
-        return name  # a builtin or something unresolved: keep the spelling
+        return qualify_name(self.module, self.imports, self.local_names, name)
 
     def __eq__(self, other: object) -> bool:
         return self is other or (
@@ -516,13 +525,7 @@ class _Extractor:
 
     # -- names -------------------------------------------------------------------------------
     def qualify(self, name: str) -> str:
-        head, _, rest = name.partition(".")
-        if head in self.imports:
-            target = self.imports[head]
-            return f"{target}.{rest}" if rest else target
-        if head in self.local_names:
-            return f"{self.module}.{name}" if self.module else name
-        return name  # a builtin or something unresolved: keep the spelling
+        return qualify_name(self.module, self.imports, self.local_names, name)
 
     def value(self, node: ast.AST | None, depth: int = 0) -> Value:
         if node is None or depth > 12:
