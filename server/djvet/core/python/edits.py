@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import ast
 import functools
-import warnings
 from collections.abc import Iterable
 
 from ..text import apply_edits
 from ..types import Edit, Span
-from .parse import PythonSource
+from .parse import PythonSource, parse_quiet
 
 
 def imported_name(tree: ast.Module, module: str, name: str) -> str | None:
@@ -102,9 +101,7 @@ def _parses_cached(text: str) -> bool:
 
 def _parses(text: str) -> bool:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in user code
-            ast.parse(text)
+        parse_quiet(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True

@@ -8,14 +8,13 @@ names resolved through the imports. Nothing here imports or runs the module.
 from __future__ import annotations
 
 import ast
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..types import Span, fast_pickle
-from .parse import PythonSource
+from .parse import PythonSource, parse_quiet
 from .recent import RecentFiles
 
 # ---------------------------------------------------------------------------------------------
@@ -355,9 +354,7 @@ class DeferredBody:
         else:
             padded = "\n" * self.first_line + self.text
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes
-                tree = ast.parse(padded)
+            tree = parse_quiet(padded)
             parsed = tree.body[0]
             if indented:
                 parsed = parsed.body[0]  # type: ignore[attr-defined]

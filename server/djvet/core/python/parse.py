@@ -305,7 +305,7 @@ def _without_decorators(lines: list[str], start: int, end: int, filename: str) -
     for number in range(start + 1, end):
         if lines[number].startswith(("def ", "async ", "class ")):
             try:
-                return _parse_quiet("\n" * number + "\n".join(lines[number:end]), filename)
+                return parse_quiet("\n" * number + "\n".join(lines[number:end]), filename)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return None
     return None
@@ -364,7 +364,7 @@ def _without_broken_members(
         member = lines[member_start:member_end]
         if all(not line.strip() or line.startswith(indent) for line in member):
             try:
-                _parse_quiet("\n".join(line[len(indent) :] for line in member), filename)
+                parse_quiet("\n".join(line[len(indent) :] for line in member), filename)
                 kept = True
                 continue
             except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -386,12 +386,13 @@ def _without_broken_members(
     if not kept:
         out[members[0] - start] = f"{indent}pass"
     try:
-        return _parse_quiet("\n" * start + "\n".join(out), filename)
+        return parse_quiet("\n" * start + "\n".join(out), filename)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
-def _parse_quiet(text: str, filename: str) -> ast.Module:
+def parse_quiet(text: str, filename: str = "<unknown>") -> ast.Module:
+    """``ast.parse`` without the warnings user code may raise; errors propagate."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in user code
         return ast.parse(text, filename=filename, type_comments=False)
@@ -492,7 +493,7 @@ _INCREMENTAL_MIN_LINES = 200  # below this a whole-file parse is as fast
 def _parse_block(lines: list[str], start: int, end: int, block: str, filename: str) -> _Block:
     """One top-level block of a broken file: its statements (if any part parses), its error."""
     try:
-        return _parse_quiet("\n" * start + block, filename), None
+        return parse_quiet("\n" * start + block, filename), None
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         line = getattr(exc, "lineno", None) or start + 1
         error = (line - 1, f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}")
@@ -523,7 +524,7 @@ def _stub_function(lines: list[str], start: int, end: int, filename: str) -> ast
     stub = f"{is_async}def {found.group(2)}(*args, **kwargs): ..."
     for first in (start, number):  # with its decorators if they parse, else without
         try:
-            return _parse_quiet("\n" * first + "\n".join([*lines[first:number], stub]), filename)
+            return parse_quiet("\n" * first + "\n".join([*lines[first:number], stub]), filename)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
     return None
@@ -548,7 +549,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
     if kept is None or filename == "<document>":
         # The first parse of this file: the whole file at once (the C parser at full speed).
         try:
-            tree = _parse_quiet(parsed_text, filename)
+            tree = parse_quiet(parsed_text, filename)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             first_error: BaseException | None = exc.with_traceback(None)
         else:
@@ -561,7 +562,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
         first_error = None
         if len(lines) < _INCREMENTAL_MIN_LINES:
             try:
-                tree = _parse_quiet(parsed_text, filename)
+                tree = parse_quiet(parsed_text, filename)
             except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
                 first_error = exc.with_traceback(None)
             else:
@@ -628,7 +629,7 @@ def _parse_python(text: str, filename: str) -> PythonSource:
         # A block failed on its own, but the split may have cut a multi-line string or
         # bracket that the rest of the file closes: the whole file decides.
         try:
-            tree = _parse_quiet(parsed_text, filename)
+            tree = parse_quiet(parsed_text, filename)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             first_error = exc.with_traceback(None)
         else:
@@ -678,7 +679,7 @@ def _may_continue(
     elif end == spans[failed][1]:
         return False  # the stretch is the failed block itself: it did not parse just now
     try:
-        _parse_quiet("\n" * start + text, filename)
+        parse_quiet("\n" * start + text, filename)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
