@@ -25,6 +25,7 @@ from .core.engine import check, fix_document
 from .core.project import (
     MAX_INDEX_BYTES,
     ProjectIndex,
+    RelativePaths,
     digest_text,
     is_excluded,
     module_name,
@@ -102,13 +103,6 @@ class Job:
     kind: SourceKind
 
 
-def display_path(path: Path, cwd: Path) -> str:
-    try:
-        return path.relative_to(cwd).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def collect_jobs(
     targets: Sequence[Path],
     root: Path,
@@ -124,6 +118,7 @@ def collect_jobs(
     """
     jobs: list[Job] = []
     seen: set[str] = set()
+    below_root, below_cwd = RelativePaths(root), RelativePaths(cwd)
     for target in targets:
         absolute = (target if target.is_absolute() else cwd / target).resolve()
         if not absolute.exists():
@@ -132,30 +127,20 @@ def collect_jobs(
         explicit = absolute.is_file()
 
         def walk_error(path: Path, message: str) -> None:
-            on_error(display_path(path, cwd), message)
+            on_error(below_cwd.of(str(path)) or str(path), message)
 
         found = list(walk_files(root, absolute, settings.exclude, walk_error))
         if walked is not None and not explicit:
             walked[str(absolute)] = found
-        root_prefix = os.path.join(str(root), "")
-        cwd_prefix = os.path.join(str(cwd), "")
         for path in found:
             key = str(path)
             if key in seen:
                 continue
-            # Relative paths by string prefix: pathlib's ``relative_to`` costs ~20 us a file.
-            if key.startswith(root_prefix):
-                relative = key[len(root_prefix) :].replace(os.sep, "/")
-            else:
-                relative = path.name
+            relative = below_root.of(key) or path.name
             if not explicit and settings.exclude and is_excluded(relative, settings.exclude):
                 continue
             kind = classify(relative, None, settings.template_dirs)
-            display = (
-                key[len(cwd_prefix) :].replace(os.sep, "/")
-                if key.startswith(cwd_prefix)
-                else display_path(path, cwd)
-            )
+            display = below_cwd.of(key) or str(path)
             if kind is SourceKind.OTHER:
                 if explicit:
                     on_error(display, "not a Python, Django template or Jinja2 file; skipped")

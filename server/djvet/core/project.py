@@ -91,6 +91,28 @@ def is_excluded(relative: str, patterns: Iterable[str]) -> bool:
     return False
 
 
+class RelativePaths:
+    """Paths as POSIX text relative to ``folder`` (None for a path not below it).
+
+    By string prefix under an absolute folder: pathlib's ``relative_to`` costs ~20 us a path,
+    and the CLI asks for every file of the project several times.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.prefix = os.path.join(str(folder), "") if folder.is_absolute() else None
+
+    def of(self, path: str) -> str | None:
+        if self.prefix is None:
+            try:
+                return Path(path).relative_to(self.folder).as_posix()
+            except ValueError:
+                return None
+        if not path.startswith(self.prefix):
+            return None
+        return path[len(self.prefix) :].replace(os.sep, "/")
+
+
 def walk_files(
     root: Path,
     start: Path,
@@ -104,7 +126,7 @@ def walk_files(
         return
     seen_dirs: set[tuple[int, int]] = set()
     stack = [start]
-    prefix = os.path.join(str(root), "") if root.is_absolute() else None
+    below_root = RelativePaths(root)
     while stack:
         directory = stack.pop()
         try:
@@ -126,18 +148,8 @@ def walk_files(
         subdirs = []
         for entry in entries:
             path = Path(entry.path)
-            if prefix is not None:  # by string: pathlib's ``relative_to`` costs ~20 us a file
-                relative = (
-                    entry.path[len(prefix) :].replace(os.sep, "/")
-                    if entry.path.startswith(prefix)
-                    else entry.name
-                )
-            else:
-                try:
-                    relative = path.relative_to(root).as_posix()
-                except ValueError:
-                    relative = path.name
-            if is_excluded(relative, patterns):
+            relative = below_root.of(entry.path)
+            if is_excluded(entry.name if relative is None else relative, patterns):
                 continue
             try:
                 if entry.is_dir():
@@ -249,11 +261,11 @@ class ProjectIndex:
         if files is None:
             files = list(walk_files(self.root, self.root, self.excludes))
         python = [p for p in files if p.suffix == ".py"]
-        root = os.path.join(str(self.root), "")  # with a trailing separator
+        below_root = RelativePaths(self.root)
         for path in files:
             key = str(path)
-            relative = key[len(root) :] if key.startswith(root) else key
-            if classify(relative, None, self.template_dirs) in (
+            relative = below_root.of(key)
+            if classify(key if relative is None else relative, None, self.template_dirs) in (
                 SourceKind.DJANGO_TEMPLATE,
                 SourceKind.JINJA2,
             ):
