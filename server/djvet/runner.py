@@ -398,47 +398,58 @@ def check_project(
         and len(todo) + len(stale) >= PARALLEL_THRESHOLD
         and len(todo) > 1
     )
-    facts = None
-    if parallel:
-        facts = _run_parallel(
-            project, files, settings, jobs, todo, hits, stale, outcomes, mode, unsafe, count,
-            index_progress, check_progress,
-        )  # fmt: skip
+    run = _Run(
+        project, files, settings, jobs, todo, hits, stale, outcomes, mode, unsafe,
+        index_progress, check_progress,
+    )  # fmt: skip
+    facts = _run_parallel(run, count) if parallel else None
     if facts is None:
-        facts = _run_serial(
-            project, files, settings, jobs, todo, hits, stale, outcomes, mode, unsafe,
-            index_progress, check_progress,
-        )  # fmt: skip
+        facts = _run_serial(run)
     return facts, [o for o in outcomes if o is not None]
 
 
-def _run_serial(
-    project: ProjectIndex,
-    files: Sequence[Path],
-    settings: Settings,
-    jobs: Sequence[Job],
-    todo: Sequence[int],
-    hits: Mapping[str, tuple[int, int, ModuleInfo]],
-    stale: Sequence[str],
-    outcomes: list[FileOutcome | None],
-    mode: str,
-    unsafe: bool,
-    index_progress: Callable[[int, int], None] | None,
-    check_progress: Callable[[int], None] | None,
-) -> ModuleFacts:
+@dataclass
+class _Run:
+    """What one ``check_project`` run indexes and checks, for the serial and parallel paths."""
+
+    project: ProjectIndex
+    files: Sequence[Path]  # the walk of the root
+    settings: Settings
+    jobs: Sequence[Job]
+    todo: Sequence[int]  # the jobs to check (the others' outcomes are known)
+    hits: Mapping[str, tuple[int, int, ModuleInfo]]  # cached facts still valid
+    stale: Sequence[str]  # the Python files to summarise
+    outcomes: list[FileOutcome | None]
+    mode: str
+    unsafe: bool
+    index_progress: Callable[[int, int], None] | None
+    check_progress: Callable[[int], None] | None
+
+    def index(self, modules: Mapping[str, tuple[int, int, ModuleInfo]]) -> None:
+        """Adopt every module's facts (just extracted or validated) into the index."""
+        self.project.scan(
+            progress=self.index_progress, cached=modules, files=self.files, validated=True
+        )
+
+    def check(self, number: int, trees: Trees) -> FileOutcome:
+        job = self.jobs[number]
+        return run_job(job, self.project, self.settings, self.mode, self.unsafe, trees)
+
+
+def _run_serial(run: _Run) -> ModuleFacts:
     """Index and check in this process (jobs whose outcome is already known are skipped)."""
     gc.disable()
-    fresh, trees = extract_modules(stale, project.root)
-    project.scan(progress=index_progress, cached={**hits, **fresh}, files=files, validated=True)
+    fresh, trees = extract_modules(run.stale, run.project.root)
+    run.index({**run.hits, **fresh})
     _settle_gc()
     with _kept_trees(trees):
-        for number in todo:
-            if outcomes[number] is not None:
+        for number in run.todo:
+            if run.outcomes[number] is not None:
                 continue
-            outcomes[number] = run_job(jobs[number], project, settings, mode, unsafe, trees)
-            if check_progress:
-                check_progress(1)
-    return ModuleFacts(hits, [fresh])
+            run.outcomes[number] = run.check(number, trees)
+            if run.check_progress:
+                run.check_progress(1)
+    return ModuleFacts(run.hits, [fresh])
 
 
 @contextlib.contextmanager
@@ -469,61 +480,35 @@ def _shares(paths: Sequence[str], count: int) -> list[list[str]]:
     return shares
 
 
-def _worker_main(
-    conn: Any,
-    share: Sequence[str],
-    project: ProjectIndex,
-    files: Sequence[Path],
-    settings: Settings,
-    jobs: Sequence[Job],
-    hits: Mapping[str, tuple[int, int, ModuleInfo]],
-    mode: str,
-    unsafe: bool,
-    budget: int,
-) -> None:
+def _worker_main(conn: Any, share: Sequence[str], run: _Run, budget: int) -> None:
     """A forked worker: summarise ``share``, adopt the others' facts, check what it is sent."""
     try:
         gc.disable()
-        fresh, trees = extract_modules(share, project.root, budget)
+        fresh, trees = extract_modules(share, run.project.root, budget)
         conn.send_bytes(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
-        modules: dict[str, tuple[int, int, ModuleInfo]] = dict(hits)
+        modules: dict[str, tuple[int, int, ModuleInfo]] = dict(run.hits)
         for _ in range(conn.recv()):
             modules.update(pickle.loads(conn.recv_bytes()))
         modules.update(fresh)
-        project.scan(cached=modules, files=files, validated=True)
+        run.index_progress = None  # the parent reports the index's progress
+        run.index(modules)
         del modules, fresh
         _settle_gc()
         results: list[tuple[int, FileOutcome]] = []
-        facts_module.KEPT_TREES = trees  # a forked worker: nothing to restore
-        while True:
-            conn.send(results)
-            numbers = conn.recv()
-            if numbers is None:
-                break
-            results = [
-                (n, run_job(jobs[n], project, settings, mode, unsafe, trees)) for n in numbers
-            ]
+        with _kept_trees(trees):
+            while True:
+                conn.send(results)
+                numbers = conn.recv()
+                if numbers is None:
+                    break
+                results = [(n, run.check(n, trees)) for n in numbers]
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass
     finally:
         conn.close()
 
 
-def _run_parallel(
-    project: ProjectIndex,
-    files: Sequence[Path],
-    settings: Settings,
-    jobs: Sequence[Job],
-    todo: Sequence[int],
-    hits: Mapping[str, tuple[int, int, ModuleInfo]],
-    stale: Sequence[str],
-    outcomes: list[FileOutcome | None],
-    mode: str,
-    unsafe: bool,
-    count: int,
-    index_progress: Callable[[int, int], None] | None,
-    check_progress: Callable[[int], None] | None,
-) -> ModuleFacts | None:
+def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
     """Index and check across ``count`` forked workers; None when a worker failed.
 
     After a failure the outcomes gathered so far stay; the caller finishes the rest serially.
@@ -532,11 +517,12 @@ def _run_parallel(
     from multiprocessing.connection import wait
 
     context = multiprocessing.get_context("fork")
+    jobs, stale, outcomes = run.jobs, run.stale, run.outcomes
     shares = _shares(stale, count)
     owner = {key: index for index, share in enumerate(shares) for key in share}
     own: list[list[int]] = [[] for _ in range(count)]
     pool: list[int] = []
-    for number in todo:
+    for number in run.todo:
         worker = owner.get(jobs[number].path)
         (own[worker] if worker is not None else pool).append(number)
     for queue in own:
@@ -549,18 +535,7 @@ def _run_parallel(
             parent_end, child_end = context.Pipe()
             process = context.Process(
                 target=_worker_main,
-                args=(
-                    child_end,
-                    shares[index],
-                    project,
-                    files,
-                    settings,
-                    jobs,
-                    hits,
-                    mode,
-                    unsafe,
-                    TREE_BUDGET_CHARS // count,
-                ),
+                args=(child_end, shares[index], run, TREE_BUDGET_CHARS // count),
                 daemon=True,
             )
             process.start()
@@ -572,14 +547,14 @@ def _run_parallel(
             for ready in wait([c for i, c in enumerate(conns) if i not in blobs]):
                 index = conns.index(ready)
                 blobs[index] = conns[index].recv_bytes()
-                if index_progress:
-                    index_progress(sum(len(shares[i]) for i in blobs), len(stale))
+                if run.index_progress:
+                    run.index_progress(sum(len(shares[i]) for i in blobs), len(stale))
         for index, conn in enumerate(conns):
             conn.send(count - 1)
             for other in range(count):
                 if other != index:
                     conn.send_bytes(blobs[other])
-        facts = ModuleFacts(hits, [blobs[index] for index in range(count)])
+        facts = ModuleFacts(run.hits, [blobs[index] for index in range(count)])
         del blobs
         _settle_gc()
 
@@ -601,8 +576,8 @@ def _run_parallel(
                 results = conn.recv()
                 for number, outcome in results:
                     outcomes[number] = outcome
-                if check_progress and results:
-                    check_progress(len(results))
+                if run.check_progress and results:
+                    run.check_progress(len(results))
                 chunk = next_chunk(index)
                 conn.send(chunk)
                 if chunk is None:
