@@ -34,6 +34,10 @@ def _both(text: str, path: str = "/p/app/views.py") -> tuple[ModuleInfo, ModuleI
     return eager, deferred
 
 
+def _deferred(text: str, path: str = "/p/m.py", module: str = "m") -> ModuleInfo:
+    return extract_module(parse_python(text, "<document>"), module, path, "d", defer_bodies=True)
+
+
 def _assert_same(eager: ModuleInfo, deferred: ModuleInfo) -> int:
     pickled = pickle.loads(pickle.dumps(deferred, protocol=pickle.HIGHEST_PROTOCOL))
     count = 0
@@ -167,18 +171,14 @@ def test_defers_only_functions_of_files_that_parse_whole() -> None:
     assert method.calls  # reading summarises it
     assert method._deferred is None
     broken = "def f():\n    return a.b()\n\ndef g(:\n"
-    info = extract_module(
-        parse_python(broken, "<document>"), "m", "/p/m.py", "d", defer_bodies=True
-    )
+    info = _deferred(broken)
     assert all(f._deferred is None for f in _functions(info))
     bom = "\ufeffdef f():\n    return a.b()\n"
-    info = extract_module(parse_python(bom, "<document>"), "m", "/p/m.py", "d", defer_bodies=True)
+    info = _deferred(bom)
     assert info.functions["f"]._deferred is None
     assert info.functions["f"].calls == frozenset({"a.b"})
     asynchronous = "async def f():\n    return a.b()\n"
-    info = extract_module(
-        parse_python(asynchronous, "<document>"), "m", "/p/m.py", "d", defer_bodies=True
-    )
+    info = _deferred(asynchronous)
     assert info.functions["f"]._deferred is not None
     assert info.functions["f"].calls == frozenset({"a.b"})
     assert info.functions["f"].body is None
@@ -186,31 +186,17 @@ def test_defers_only_functions_of_files_that_parse_whole() -> None:
 
 def test_equality_compares_what_the_bodies_summarise_to() -> None:
     text = "def f():\n    return a.b()\n"
-    one = extract_module(parse_python(text, "<document>"), "m", "/p/m.py", "d", defer_bodies=True)
-    moved = extract_module(
-        parse_python("\n" + text, "<document>"), "m", "/p/m.py", "d", defer_bodies=True
-    )
-    renamed_call = extract_module(
-        parse_python(text.replace("a.b", "a.c"), "<document>"),
-        "m",
-        "/p/m.py",
-        "d",
-        defer_bodies=True,
-    )
-    same_calls = extract_module(
-        parse_python(text.replace("a.b()", "a.b()  # a comment"), "<document>"),
-        "m",
-        "/p/m.py",
-        "d",
-        defer_bodies=True,
-    )
+    one = _deferred(text)
+    moved = _deferred("\n" + text)
+    renamed_call = _deferred(text.replace("a.b", "a.c"))
+    same_calls = _deferred(text.replace("a.b()", "a.b()  # a comment"))
     f = one.functions["f"]
     assert f != moved.functions["f"]  # positions differ
     assert f != renamed_call.functions["f"]
     assert f == same_calls.functions["f"]  # different text, same summary
     # interface_changes ignores positions: moving a deferred function changes no body,
     # without parsing it again; a different call is a body change.
-    fresh = extract_module(parse_python(text, "<document>"), "m", "/p/m.py", "d", defer_bodies=True)
+    fresh = _deferred(text)
     assert interface_changes(fresh, moved) == (False, False, False)
     assert fresh.functions["f"]._deferred is not None
     assert moved.functions["f"]._deferred is not None
@@ -266,9 +252,7 @@ def test_a_kept_tree_gives_the_same_summaries_without_parsing_again(
 def test_a_tree_of_another_version_of_the_file_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     path = "/p/app/views.py"
     old = "def f():\n    return a.b()\n"
-    deferred = extract_module(
-        parse_python(old, "<document>"), "app.views", path, "d", defer_bodies=True
-    )
+    deferred = _deferred(old, path, "app.views")
     new = "def f():\n    return a.c()\n"
     monkeypatch.setattr(facts_module, "KEPT_TREES", {path: (new, parse_python(new, "<document>"))})
     assert deferred.functions["f"].calls == frozenset({"a.b"})
