@@ -219,7 +219,8 @@ def _check(
     walked: dict[str, list[Path]] = {}
     jobs = collect_jobs(args.paths, root, settings, cwd, on_error, walked)
     tree = walked.get(str(root))  # checking the whole project: one walk serves every step
-    stamps = {job.path: file_stamp(job.path) for job in jobs}
+    # The stamps say which cached results still hold: none to compare without a cache.
+    stamps = {job.path: file_stamp(job.path) for job in jobs} if cache is not None else {}
     dependencies = dependency_stamps(root, settings, tree) if cache is not None else {}
     reuse = reusable(cached, dependencies, stamps) if mode == "check" else {}
     all_reused = len(reuse) == len(jobs)

@@ -29,7 +29,6 @@ from .core.project import (
     digest_text,
     is_excluded,
     module_name,
-    read_source,
     walk_files,
 )
 from .core.python import facts as facts_module
@@ -50,11 +49,15 @@ MAX_CHECK_BYTES = 10_000_000
 # cores (measured on bench/corpus/x1: 6.9 M characters of Python). Files beyond it are
 # parsed a second time by the check.
 TREE_BUDGET_CHARS = 3_000_000
+# Texts read by the index build kept for the check of the same files (one read per file):
+# two bytes a character at most, so this bounds them near 128 MB; beyond it, a second read.
+TEXT_BUDGET_CHARS = 64_000_000
 FILES_PER_WORKER = 100  # a smaller share does not pay for a worker's start and its index
 WORK_CHUNK = 16  # jobs handed to a worker at a time: small enough to balance the tail
 
 CachedModules = Mapping[str, tuple[int, int, ModuleInfo]]
 Trees = dict[str, tuple[str, PythonSource]]  # path -> (text as read, its parse)
+Texts = dict[str, "SourceFile"]  # path -> the file as the index build read it
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,10 @@ def read_file(path: Path) -> SourceFile:
     data = path.read_bytes()
     if b"\x00" in data:
         raise ValueError("binary file (contains NUL bytes)")
+    return _decoded(path, data)
+
+
+def _decoded(path: Path, data: bytes) -> SourceFile:
     bom = data.startswith(b"\xef\xbb\xbf")
     if bom:
         data = data[3:]
@@ -84,6 +91,18 @@ def read_file(path: Path) -> SourceFile:
         return SourceFile(path, data.decode("utf-8"), bom, False)
     except UnicodeDecodeError:
         return SourceFile(path, data.decode("utf-8", errors="replace"), bom, True)
+
+
+def _read_once(path: Path, size: int) -> tuple[str, SourceFile | None]:
+    """One read of a Python file for both the index and the check: the index's text (as
+    ``read_source`` gives it) and, when ``read_file`` would accept the file, what it would
+    return (the same text). Raises as ``read_source`` does."""
+    data = path.read_bytes()
+    nul = b"\x00" in data
+    if nul and b"\x00" in data[:8192]:
+        raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "binary file (NUL byte)")
+    source = _decoded(path, data)
+    return source.text, (None if nul or size > MAX_CHECK_BYTES else source)
 
 
 def write_file(source: SourceFile, text: str) -> None:
@@ -157,17 +176,22 @@ def run_job(
     mode: str,
     unsafe: bool,
     trees: Trees | None = None,
+    texts: Texts | None = None,
 ) -> FileOutcome:
     """Check one file (``mode`` "check", "fix" or "diff").
 
     ``trees`` holds parses from the index build; the file's entry is used when the text read
     now is still the text parsed then. Entries stay: other files' checks read function bodies
     from them (``facts.KEPT_TREES``), and the budget already bounds what they hold.
+    ``texts``: files as the index build read them in this run; a check takes (and drops) its
+    file's entry instead of reading it again. Fixes always read the file as it is now.
     """
     outcome = FileOutcome(job.display)
     kept = trees.get(job.path) if trees else None
     try:
-        source = read_file(Path(job.path))
+        source = texts.pop(job.path, None) if texts and mode == "check" else None
+        if source is None:
+            source = read_file(Path(job.path))
     except (OSError, ValueError) as exc:
         outcome.error = getattr(exc, "strerror", None) or str(exc)
         return outcome
@@ -209,18 +233,20 @@ def run_job(
 
 
 def extract_modules(
-    paths: Iterable[str], root: Path, budget: int | None = None
+    paths: Iterable[str], root: Path, budget: int | None = None, texts: Texts | None = None
 ) -> tuple[dict[str, tuple[int, int, ModuleInfo]], Trees]:
     """Read, parse and summarise Python files as ``ProjectIndex.update_file`` does.
 
     Returns the module facts with their (mtime_ns, size) stamps, in the form
     ``ProjectIndex.scan(cached=...)`` adopts, and the parsed trees of the first files up to
     ``budget`` characters. A file that cannot be read or summarised is left out: the index's
-    own read of it records the error.
+    own read of it records the error. ``texts`` (when given) gets each file as the check
+    reads it, up to ``TEXT_BUDGET_CHARS`` in all.
     """
     modules: dict[str, tuple[int, int, ModuleInfo]] = {}
     trees: Trees = {}
     left = TREE_BUDGET_CHARS if budget is None else budget
+    text_left = TEXT_BUDGET_CHARS if texts is not None else 0
     real_dirs: dict[str, str] = {}
     for key in paths:
         path = Path(key)
@@ -228,7 +254,10 @@ def extract_modules(
             stat = path.stat()
             if stat.st_size > MAX_INDEX_BYTES:
                 continue
-            text = read_source(path)
+            text, as_checked = _read_once(path, stat.st_size)
+            if as_checked is not None and texts is not None and len(text) <= text_left:
+                texts[key] = as_checked
+                text_left -= len(text)
             source = parse_python(text, key)
             info = extract_module(
                 source,
@@ -431,22 +460,23 @@ class _Run:
             progress=self.index_progress, cached=modules, files=self.files, validated=True
         )
 
-    def check(self, number: int, trees: Trees) -> FileOutcome:
+    def check(self, number: int, trees: Trees, texts: Texts) -> FileOutcome:
         job = self.jobs[number]
-        return run_job(job, self.project, self.settings, self.mode, self.unsafe, trees)
+        return run_job(job, self.project, self.settings, self.mode, self.unsafe, trees, texts)
 
 
 def _run_serial(run: _Run) -> ModuleFacts:
     """Index and check in this process (jobs whose outcome is already known are skipped)."""
     gc.disable()
-    fresh, trees = extract_modules(run.stale, run.project.root)
+    texts: Texts = {}
+    fresh, trees = extract_modules(run.stale, run.project.root, texts=texts)
     run.index({**run.hits, **fresh})
     _settle_gc()
     with _kept_trees(trees):
         for number in run.todo:
             if run.outcomes[number] is not None:
                 continue
-            run.outcomes[number] = run.check(number, trees)
+            run.outcomes[number] = run.check(number, trees, texts)
             if run.check_progress:
                 run.check_progress(1)
     return ModuleFacts(run.hits, [fresh])
@@ -484,7 +514,8 @@ def _worker_main(conn: Any, share: Sequence[str], run: _Run, budget: int) -> Non
     """A forked worker: summarise ``share``, adopt the others' facts, check what it is sent."""
     try:
         gc.disable()
-        fresh, trees = extract_modules(share, run.project.root, budget)
+        texts: Texts = {}
+        fresh, trees = extract_modules(share, run.project.root, budget, texts)
         conn.send_bytes(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
         modules: dict[str, tuple[int, int, ModuleInfo]] = dict(run.hits)
         for _ in range(conn.recv()):
@@ -501,7 +532,7 @@ def _worker_main(conn: Any, share: Sequence[str], run: _Run, budget: int) -> Non
                 numbers = conn.recv()
                 if numbers is None:
                     break
-                results = [(n, run.check(n, trees)) for n in numbers]
+                results = [(n, run.check(n, trees, texts)) for n in numbers]
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass
     finally:

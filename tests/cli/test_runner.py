@@ -93,7 +93,9 @@ def test_beyond_the_tree_budget_files_are_parsed_again_with_the_same_result(
 def test_a_file_edited_between_index_and_check_is_parsed_afresh(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    """The kept tree is used only for the very text the check reads."""
+    """The kept tree is used only for the very text the check reads (here the check reads
+    every file again: no text is kept from the index build)."""
+    monkeypatch.setattr(runner, "TEXT_BUDGET_CHARS", 0)
     real_read = runner.read_file
 
     def edited(path: Path) -> runner.SourceFile:
@@ -108,6 +110,30 @@ def test_a_file_edited_between_index_and_check_is_parsed_afresh(
     assert by_path["app/v1.py"].result is not None
     assert by_path["app/v1.py"].result.findings == ()  # a sync get() mixes nothing
     assert by_path["app/v3.py"].result is not None and by_path["app/v3.py"].result.findings
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_checking_reads_each_indexed_python_file_once(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+):
+    """The check takes the text the index build read (one read per file); fixes read again."""
+    monkeypatch.setattr(runner, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(runner, "FILES_PER_WORKER", 1)
+    baseline = runner.check_project(tree, Settings(), jobs_of(tree), workers=1)[1]
+    reads: list[str] = []
+    real_read = runner.read_file
+
+    def counted(path: Path) -> runner.SourceFile:
+        reads.append(path.name)
+        return real_read(path)
+
+    monkeypatch.setattr(runner, "read_file", counted)
+    _, outcomes = runner.check_project(tree, Settings(), jobs_of(tree), workers=workers)
+    assert payload(outcomes) == payload(baseline)
+    if workers == 1:  # (a worker's reads happen in another process)
+        assert not [name for name in reads if name.endswith(".py")]
+        runner.check_project(tree, Settings(), jobs_of(tree), mode="diff", workers=1)
+        assert "v1.py" in reads
 
 
 def test_workers_agree_with_one_process(tree: Path, monkeypatch: pytest.MonkeyPatch):
