@@ -2,10 +2,11 @@
 
 Each Python file is parsed once: the index build keeps the trees it parsed (within a budget
 of text per process) and the check of the same file reuses them. Small trees are handled in
-this process. Large ones are split across forked workers: each parses and summarises a share
-of the files, the workers swap their module facts (as the pickled bytes they sent, so the
-parent never re-pickles them) so every worker holds the whole project index, then each
-checks the files it parsed and takes further work from the parent as it finishes.
+this process. Large ones are split across forked workers: each parses and summarises chunks
+of files it takes from the parent as it is ready, the workers swap their module facts (as the
+pickled bytes they sent, so the parent never re-pickles them) so every worker holds the whole
+project index, then each checks the files it parsed and takes further work from the parent as
+it finishes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ TREE_BUDGET_CHARS = 3_000_000
 TEXT_BUDGET_CHARS = 64_000_000
 FILES_PER_WORKER = 100  # a smaller share does not pay for a worker's start and its index
 WORK_CHUNK = 16  # jobs handed to a worker at a time: small enough to balance the tail
+EXTRACT_CHUNK = 32  # files a worker summarises at a time (fewer when the tree is small)
 
 CachedModules = Mapping[str, tuple[int, int, ModuleInfo]]
 Trees = dict[str, tuple[str, PythonSource]]  # path -> (text as read, its parse)
@@ -232,21 +234,30 @@ def run_job(
     return outcome
 
 
+@dataclass
+class Budget:
+    """What one process may still keep from its index build for the check, in characters:
+    parsed trees (``TREE_BUDGET_CHARS`` shared by the processes) and texts."""
+
+    trees: int = field(default_factory=lambda: TREE_BUDGET_CHARS)
+    texts: int = field(default_factory=lambda: TEXT_BUDGET_CHARS)
+
+
 def extract_modules(
-    paths: Iterable[str], root: Path, budget: int | None = None, texts: Texts | None = None
+    paths: Iterable[str], root: Path, budget: Budget | None = None, texts: Texts | None = None
 ) -> tuple[dict[str, tuple[int, int, ModuleInfo]], Trees]:
     """Read, parse and summarise Python files as ``ProjectIndex.update_file`` does.
 
     Returns the module facts with their (mtime_ns, size) stamps, in the form
-    ``ProjectIndex.scan(cached=...)`` adopts, and the parsed trees of the first files up to
-    ``budget`` characters. A file that cannot be read or summarised is left out: the index's
-    own read of it records the error. ``texts`` (when given) gets each file as the check
-    reads it, up to ``TEXT_BUDGET_CHARS`` in all.
+    ``ProjectIndex.scan(cached=...)`` adopts, and the parsed trees of the first files within
+    ``budget.trees`` characters. A file that cannot be read or summarised is left out: the
+    index's own read of it records the error. ``texts`` (when given) gets each file as the
+    check reads it, within ``budget.texts``. The budget is spent: a later call with the same
+    one keeps only what is left.
     """
     modules: dict[str, tuple[int, int, ModuleInfo]] = {}
     trees: Trees = {}
-    left = TREE_BUDGET_CHARS if budget is None else budget
-    text_left = TEXT_BUDGET_CHARS if texts is not None else 0
+    budget = budget if budget is not None else Budget()
     real_dirs: dict[str, str] = {}
     for key in paths:
         path = Path(key)
@@ -255,9 +266,9 @@ def extract_modules(
             if stat.st_size > MAX_INDEX_BYTES:
                 continue
             text, as_checked = _read_once(path, stat.st_size)
-            if as_checked is not None and texts is not None and len(text) <= text_left:
+            if as_checked is not None and texts is not None and len(text) <= budget.texts:
                 texts[key] = as_checked
-                text_left -= len(text)
+                budget.texts -= len(text)
             source = parse_python(text, key)
             info = extract_module(
                 source,
@@ -269,9 +280,9 @@ def extract_modules(
         except Exception:  # the index's own read of the file reports what went wrong
             continue
         modules[key] = (stat.st_mtime_ns, stat.st_size, info)
-        if len(text) <= left and any(word in text for word in _TREE_WORTHY):
+        if len(text) <= budget.trees and any(word in text for word in _TREE_WORTHY):
             trees[key] = (text, source)
-            left -= len(text)
+            budget.trees -= len(text)
     return modules, trees
 
 
@@ -317,7 +328,7 @@ def local_edits(
     changed = [path for path, stamp in now.items() if before[path] != stamp]
     if len(changed) > MAX_LOCAL_EDITS or not all(p.endswith(".py") for p in changed):
         return None
-    fresh, _ = extract_modules(changed, root, 0)
+    fresh, _ = extract_modules(changed, root, Budget(0, 0))
     for path in changed:
         old, new = cached.get(path), fresh.get(path)
         if old is None or new is None:
@@ -492,32 +503,24 @@ def _kept_trees(trees: Trees) -> Iterator[None]:
         facts_module.KEPT_TREES = {}
 
 
-def _shares(paths: Sequence[str], count: int) -> list[list[str]]:
-    """Split files into ``count`` shares of about equal bytes (largest first, to the lightest)."""
-    sized = []
-    for key in paths:
-        try:
-            sized.append((os.stat(key).st_size, key))
-        except OSError:
-            sized.append((0, key))
-    sized.sort(reverse=True)
-    shares: list[list[str]] = [[] for _ in range(count)]
-    loads = [0] * count
-    for size, key in sized:
-        lightest = loads.index(min(loads))
-        shares[lightest].append(key)
-        loads[lightest] += size + 2_000  # a file costs something whatever its size
-    return shares
-
-
-def _worker_main(conn: Any, share: Sequence[str], run: _Run, budget: int) -> None:
-    """A forked worker: summarise ``share``, adopt the others' facts, check what it is sent."""
+def _worker_main(conn: Any, run: _Run, budget: Budget) -> None:
+    """A forked worker: summarise the chunks of files it is sent, send their facts, adopt
+    the others' facts, then check what it is sent."""
     try:
         gc.disable()
         texts: Texts = {}
-        fresh, trees = extract_modules(share, run.project.root, budget, texts)
+        fresh: dict[str, tuple[int, int, ModuleInfo]] = {}
+        trees: Trees = {}
+        while True:
+            chunk = conn.recv()  # the parent keeps one more queued, so none waits for it
+            if chunk is None:
+                break
+            modules, kept = extract_modules(chunk, run.project.root, budget, texts)
+            fresh.update(modules)
+            trees.update(kept)
+            conn.send_bytes(b"")  # done with a chunk
         conn.send_bytes(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
-        modules: dict[str, tuple[int, int, ModuleInfo]] = dict(run.hits)
+        modules = dict(run.hits)
         for _ in range(conn.recv()):
             modules.update(pickle.loads(conn.recv_bytes()))
         modules.update(fresh)
@@ -549,37 +552,69 @@ def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
 
     context = multiprocessing.get_context("fork")
     jobs, stale, outcomes = run.jobs, run.stale, run.outcomes
-    shares = _shares(stale, count)
-    owner = {key: index for index, share in enumerate(shares) for key in share}
-    own: list[list[int]] = [[] for _ in range(count)]
-    pool: list[int] = []
-    for number in run.todo:
-        worker = owner.get(jobs[number].path)
-        (own[worker] if worker is not None else pool).append(number)
-    for queue in own:
-        queue.reverse()  # popped from the end: checked in walk order
-    pool.reverse()
+    # Files are summarised in chunks handed to whichever worker is ready (no worker waits
+    # at the exchange for a slower one), in walk order: a folder's files go together.
+    size = max(1, min(EXTRACT_CHUNK, len(stale) // (count * 8)))
+    chunks = [list(stale[start : start + size]) for start in range(0, len(stale), size)]
+    chunks.reverse()  # popped from the end
+    summarised_by: dict[str, int] = {}
+    handed: list[list[list[str]]] = [[] for _ in range(count)]  # chunks sent, oldest first
+    done = 0
     conns: list[Any] = []
     processes = []
     try:
-        for index in range(count):
+        for _ in range(count):
             parent_end, child_end = context.Pipe()
             process = context.Process(
                 target=_worker_main,
-                args=(child_end, shares[index], run, TREE_BUDGET_CHARS // count),
+                args=(child_end, run, Budget(TREE_BUDGET_CHARS // count, TEXT_BUDGET_CHARS)),
                 daemon=True,
             )
             process.start()
             child_end.close()
             conns.append(parent_end)
             processes.append(process)
+
+        ended = [False] * count  # sent the end of its chunks
+
+        def hand(index: int) -> None:
+            chunk = chunks.pop() if chunks else None
+            if chunk is not None:
+                handed[index].append(chunk)
+            ended[index] = chunk is None
+            conns[index].send(chunk)
+
+        for _ in range(2):
+            for index in range(count):
+                if chunks:
+                    hand(index)
+        for index in range(count):
+            if not handed[index]:
+                hand(index)  # nothing for it: straight to the exchange
         blobs: dict[int, bytes] = {}
         while len(blobs) < count:
             for ready in wait([c for i, c in enumerate(conns) if i not in blobs]):
                 index = conns.index(ready)
-                blobs[index] = conns[index].recv_bytes()
+                message = conns[index].recv_bytes()
+                if message:  # its facts: it has summarised every chunk it was sent
+                    blobs[index] = message
+                    continue
+                finished = handed[index].pop(0)
+                done += len(finished)
+                for key in finished:
+                    summarised_by[key] = index
+                if not ended[index]:
+                    hand(index)  # queues the next chunk, or the end after the last one
                 if run.index_progress:
-                    run.index_progress(sum(len(shares[i]) for i in blobs), len(stale))
+                    run.index_progress(done, len(stale))
+        own: list[list[int]] = [[] for _ in range(count)]
+        pool: list[int] = []
+        for number in run.todo:
+            worker = summarised_by.get(jobs[number].path)
+            (own[worker] if worker is not None else pool).append(number)
+        for queue in own:
+            queue.reverse()  # popped from the end: checked in walk order
+        pool.reverse()
         for index, conn in enumerate(conns):
             conn.send(count - 1)
             for other in range(count):
