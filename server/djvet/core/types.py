@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -23,14 +24,18 @@ def fast_pickle(cls: type[_T]) -> type[_T]:
     objects, and the CLI cache and worker processes pickle it.
     """
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    if not all(f.init for f in fields):
+    if not fields or not all(f.init for f in fields):
         return cls
     names = tuple(f.name for f in fields)
+    values = operator.attrgetter(*names)  # the fields' values in C: a tuple for two or more
 
     def __reduce__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
-        return cls, tuple([getattr(self, name) for name in names])
+        return cls, values(self)
 
-    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    def __reduce_one__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
+        return cls, (values(self),)
+
+    cls.__reduce__ = __reduce__ if len(names) > 1 else __reduce_one__  # type: ignore[assignment,method-assign]
     return cls
 
 
