@@ -612,33 +612,42 @@ class _Extractor:
                     self.imports[local] = f"{base}.{alias.name}" if base else alias.name
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str) -> FunctionInfo:
-        deferred = None
-        calls: frozenset[str] = frozenset()
-        body: BodySummary | None = None
+        decorators = node.decorator_list
+        values = tuple([self.value(d) for d in decorators]) if decorators else ()
+        is_async = type(node) is ast.AsyncFunctionDef
         if self.defer_bodies:
-            deferred = self.deferred_body(node)
-        elif isinstance(node, ast.AsyncFunctionDef):
-            calls, body = self.async_calls(node), None
+            return FunctionInfo(
+                node.name,
+                f"{prefix}{node.name}",
+                is_async,
+                values,
+                self.source.name_span(node),
+                deferred=self.deferred_body(node),
+            )
+        if is_async:
+            calls, body = self.async_calls(node), None  # type: ignore[arg-type]
         else:
             summary = _BodySummariser(self, node)
             calls, body = frozenset(summary.calls), summary.summary()
         return FunctionInfo(
             name=node.name,
             qualname=f"{prefix}{node.name}",
-            is_async=isinstance(node, ast.AsyncFunctionDef),
-            decorators=tuple(self.value(d) for d in node.decorator_list),
+            is_async=is_async,
+            decorators=values,
             name_span=self.source.name_span(node),
             calls=calls,
             body=body,
-            decorator_shape=None if deferred is not None else decorator_shape(node),
-            deferred=deferred,
+            decorator_shape=decorator_shape(node),
         )
 
     def deferred_body(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> DeferredBody:
         if self.qualifier is None:  # every import and module-level name is known by now
             self.qualifier = Qualifier(self.module, self.imports, frozenset(self.local_names))
         lines = self.source.lines
-        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        decorators = node.decorator_list
+        first = (
+            min([node.lineno, *(d.lineno for d in decorators)]) if decorators else node.lineno
+        ) - 1
         last = node.end_lineno or node.lineno
         text = self.source.text[lines.line_start(first) : lines.line_start(last)]
         return DeferredBody(text, first, self.qualifier, self.path)

@@ -82,9 +82,20 @@ class PythonSource:
     def name_span(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Span:
         """The span of a def/class *name* (what editors underline), not the whole body."""
         line0 = node.lineno - 1
+        keyword = "class" if type(node) is ast.ClassDef else "def"
+        if self.ascii and not self.bom:  # the usual ``def name``: columns are byte offsets
+            at = self.lines.line_start(line0) + node.col_offset
+            if type(node) is ast.AsyncFunctionDef and self.text.startswith("async def ", at):
+                at += 6
+            if (
+                self.text.startswith(keyword, at)
+                and self.text.startswith(node.name, at + len(keyword) + 1)
+                and self.text[at + len(keyword)] == " "
+            ):
+                column = at + len(keyword) + 1 - self.lines.line_start(line0)
+                return Span(line0, column, line0, column + len(node.name))
         text = self.lines.line_text(line0)
         start = self.column(line0, node.col_offset)
-        keyword = "class" if isinstance(node, ast.ClassDef) else "def"
         index = text.find(keyword, start)
         if index >= 0:
             index = text.find(node.name, index + len(keyword))
