@@ -8,7 +8,7 @@ names resolved through the imports. Nothing here imports or runs the module.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -592,8 +592,8 @@ class _Extractor:
         )
 
     # -- statements --------------------------------------------------------------------------
-    def collect_imports(self, body: list[ast.stmt]) -> None:
-        for node in _walk_statements(body):
+    def collect_imports(self, statements: Iterable[ast.stmt]) -> None:
+        for node in statements:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -1224,8 +1224,9 @@ def extract_module(
     is_package = path.endswith("__init__.py")
     ex = _Extractor(source, module, path, is_package, defer_bodies)
     tree = source.tree
-    ex.collect_imports(tree.body)
-    for stmt in _walk_statements(tree.body):
+    statements = list(_walk_statements(tree.body))
+    ex.collect_imports(statements)
+    for stmt in statements:
         if isinstance(stmt, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             ex.local_names.add(stmt.name)
         elif isinstance(stmt, ast.Assign):
@@ -1250,7 +1251,7 @@ def extract_module(
     )
     memo = _STATEMENTS.pop(path, {})
     current: _Memo = {}
-    for stmt in _walk_statements(tree.body):
+    for stmt in statements:
         if isinstance(stmt, ast.ClassDef):
             info.classes.update(
                 _memoised(memo, current, stmt, context, lambda s: _class_infos(ex, s))
