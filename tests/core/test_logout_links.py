@@ -216,3 +216,37 @@ def test_url_names_in_is_linear(markup: str) -> None:
     started = time.perf_counter()
     url_names_in(markup)
     assert time.perf_counter() - started < 2.0
+
+
+# -- the table of rejecting URLs: a template none of whose names is in it is not classified ----
+
+
+def _text_test(markup: str, table: bool) -> bool:
+    """``may_reach_a_rejecting_logout_text`` with the ``rejecting_urls`` table or without."""
+    from djvet.core.django import logout as logout_module
+
+    memo = logout_module._classifier(PROJECT, V52)
+    saved = memo.rejecting, memo.asked
+    memo.rejecting, memo.asked = None, (10**9 if table else -(10**9))
+    try:
+        return may_reach_a_rejecting_logout_text(markup, PROJECT, INDEX, V52)
+    finally:
+        memo.rejecting, memo.asked = saved
+
+
+def test_the_rejecting_url_table_clears_nothing_the_text_test_keeps() -> None:
+    pieces = [
+        "<a", " href", "=", '"', "'", " ", ">", "</a>", "/accounts/logout/", "/out/",
+        "{% url 'logout' %}", "{% url \"admin:logout\" %}", "{% url 'out' as u %}", "{{ u }}",
+        "{{ url('logout') }}", "{% url 'login' %}", "{% url 'x %}", "x", "{# c #}", "lo", "gout",
+        "{% url 'log", "out' %}", "{% url 'password_change' %}", "&sol;",
+    ]  # fmt: skip
+    rng = random.Random(7)
+    kept = cleared = 0
+    for _ in range(3000):
+        markup = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 20)))
+        expected = _text_test(markup, table=False)
+        assert _text_test(markup, table=True) == expected, markup
+        kept += expected
+        cleared += not expected
+    assert kept > 300 and cleared > 300

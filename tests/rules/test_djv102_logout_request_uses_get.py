@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.version import Version
 
 from djvet.core.config import Settings
@@ -267,3 +269,156 @@ def test_walk_is_ast_walk_without_context_markers() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         expected = [n for n in ast.walk(tree) if not isinstance(n, ast.expr_context)]
         assert walk(tree) == expected, path
+
+
+# -- the table of rejecting URLs (``rejecting_urls``): built once many documents ask -----------
+# With it, a module (and inside it a statement) whose text spells no URL of a rejecting route
+# is skipped. It must change no finding: every case above, the shortcut's own spellings below
+# and generated modules give the same findings with the table as without.
+
+
+def run_with_table(code: str, path: str = "accounts/tests.py") -> tuple:
+    from djvet.core.django import logout as logout_module
+
+    project = in_memory_project({**FILES, path: code})
+    settings = Settings(select=("DJV102",), django_version=Version("5.2"))
+    before = logout_module._REJECTING_AFTER
+    logout_module._REJECTING_AFTER = 1
+    try:
+        result = check(
+            Document(code, f"/project/{path}", SourceKind.PYTHON), project, settings, rules=[RULE]
+        )
+    finally:
+        logout_module._REJECTING_AFTER = before
+    assert not result.rule_errors, result.rule_errors
+    memo = logout_module._classifier(project, Version("5.2"))
+    assert memo.rejecting is not None  # the table was built and asked
+    return result.findings
+
+
+REACH_FIRES = [
+    (
+        HEADER + "\n\nclass T(TestCase):\n    url = reverse_lazy('logout')\n\n"
+        "    def test_out(self):\n        self.client.get(self.url)\n",
+        "a class attribute the method reads: the method's own text has no URL",
+    ),
+    (
+        HEADER
+        + "\n\nclass T(TestCase):\n    def setUp(self):\n        self.url = '/accounts/logout/'\n\n"
+        "    def test_out(self):\n        self.client.get(self.url)\n",
+        "a setUp binding the method reads",
+    ),
+    (
+        HEADER + "\nURL = reverse('logout')\n\n\ndef test_out(client):\n    client.get(URL)\n",
+        "a module constant",
+    ),
+    (body('client.get(reverse("log" "out"))'), "implicit concatenation of the name"),
+    (body('client.get(reverse("log"\n        "out"))'), "concatenation across lines"),
+    (body('client.get(reverse("log\\x6fut"))'), "an escape in the name"),
+    (body('client.get("/accounts/log%6Fut/")'), "a percent-encoded path"),
+    (body('client.get("/accounts/" "logout/")'), "a path in two literals"),
+    (body('client.get(f"/accounts/logout/?next={x}")'), "an f-string path"),
+    (body('client.get("/admin/logout")'), "a path reaching its route through APPEND_SLASH"),
+    (
+        HEADER + "\nif True:\n    def test_out():\n        Client().get('/accounts/logout/')\n",
+        "a function inside a module-level if",
+    ),
+    (
+        HEADER + "\n\nclass T(TestCase):\n    class Inner(TestCase):\n        def test_out(self):\n"
+        "            self.client.get(reverse('admin:logout'))\n",
+        "a nested class",
+    ),
+]
+REACH_SILENT = [
+    (
+        "from django.contrib.auth import logout\nfrom django.shortcuts import redirect\n\n\n"
+        "def page(request):\n    return redirect('/')\n\n\ndef out(request):\n    logout(request)\n"
+        "    return redirect('/')\n",
+        "a view module that logs out and redirects home",
+    ),
+    (body('client.get(reverse("login"))', "client.logout()"), "the word only in client.logout()"),
+    (
+        HEADER + "\nURL = reverse('login')\n\n\ndef test_in(client):\n    client.get(URL)\n",
+        "a constant of another name",
+    ),
+    (body('client.get("/accounts/login/")'), "another literal path"),
+    (body('client.get(reverse("log") + "out")'), "a sum: no name"),
+    (body('client.get("accounts/logout/")'), "a relative path"),
+    (body('client.post(reverse("log" "out"))'), "POST, concatenated"),
+    (
+        HEADER + "\n\nclass T(TestCase):\n    url = reverse_lazy('login')\n\n"
+        "    def test_in(self):\n        self.client.get(self.url)\n",
+        "a class attribute of another name",
+    ),
+    (body('client.get(reverse("%s" % "logout"))'), "a formatted name"),
+    (body('client.get(reverse("logout", args=[1]))'), "no route named so takes arguments"),
+    (body('client.get("/accounts/logout/x/")'), "a path below the logout"),
+    (body('client.get("//accounts/logout/")'), "a protocol-relative URL"),
+    (body('client.get(reverse(f"logout"))'), "an f-string name: no constant"),
+]
+
+
+@pytest.mark.parametrize(("code", "reason"), REACH_FIRES, ids=[r for _, r in REACH_FIRES])
+def test_rejecting_url_table_keeps_every_spelling(code: str, reason: str) -> None:
+    findings = run_with_table(code)
+    assert len(findings) == 1, reason
+    assert findings == run(code), reason
+
+
+@pytest.mark.parametrize(("code", "reason"), REACH_SILENT, ids=[r for _, r in REACH_SILENT])
+def test_rejecting_url_table_silent_cases(code: str, reason: str) -> None:
+    assert run_with_table(code) == run(code) == (), reason
+
+
+def test_rejecting_url_table_silent_cases_outnumber_the_firing_ones() -> None:
+    assert len(REACH_SILENT) > len(REACH_FIRES)
+
+
+def test_rejecting_url_table_changes_no_finding_of_the_cases_above() -> None:
+    codes = [body(line) for line, _ in MUST_FIRE + MUST_NOT_FIRE]
+    codes += [body(first, second) for first, second in ON_PURPOSE]
+    codes += [HEADER + "\n" + code for code, _ in SHORTCUT_FIRES + SHORTCUT_SILENT]
+    for code in codes:
+        assert run_with_table(code) == run(code), code
+
+
+STATEMENTS = [line for line, _ in MUST_FIRE + MUST_NOT_FIRE] + [
+    "client.get(URL)",
+    "client.get(OTHER)",
+    'client.get("/accounts/" "logout/")',
+    'client.get(reverse("log" "out"), follow=True)',
+    "client.logout()",
+    'x = "/accounts/logout/"',
+    "client.get(x)",
+]
+CONSTANTS = [
+    'URL = "/accounts/logout/"',
+    'URL = reverse_lazy("login")',
+    'OTHER = "/admin/logout/"',
+    "",
+]
+
+
+@st.composite
+def generated_modules(draw: st.DrawFn) -> str:
+    parts = [HEADER, draw(st.sampled_from(CONSTANTS)), draw(st.sampled_from(CONSTANTS))]
+    for index in range(draw(st.integers(1, 4))):
+        lines = draw(st.lists(st.sampled_from(STATEMENTS), min_size=1, max_size=3))
+        if draw(st.booleans()):
+            parts.append(f"def test_{index}(client, db):\n" + "".join(f"    {s}\n" for s in lines))
+        else:
+            setup = draw(st.sampled_from(["", "x = 1", 'url = "/accounts/logout/"']))
+            parts.append(
+                f"class T{index}(TestCase):\n"
+                + (f"    {setup}\n" if setup else "")
+                + "    def test_it(self, client=None, x=None):\n"
+                + "".join(f"        {s}\n" for s in lines)
+                + "        self.client.get(self.url)\n"
+            )
+    return "\n\n".join(parts) + "\n"
+
+
+@settings(max_examples=80, deadline=None)
+@given(generated_modules())
+def test_generated_modules_get_the_same_findings_with_the_table(code: str) -> None:
+    assert run_with_table(code) == run(code)

@@ -35,7 +35,9 @@ def has_view_class(ctx: CheckContext) -> bool:
             return False
         project = ctx.project
         version = ctx.django_version
-        if ctx.document.path and project.module_at(ctx.document.path) is module:
+        # ``module_facts`` hands out the index's own object when the index holds this text
+        # (its ``path`` is the index key); a re-extracted one is another object.
+        if ctx.document.path and project.modules.get(module.path) is module:
             # The index holds this very text: one resolver (and its linearisations) serves
             # every document until the index changes.
             if resolvers_shareable(project):

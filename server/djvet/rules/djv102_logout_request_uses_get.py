@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 
-from ..core.django.logout import Behaviour, LogoutTarget, qualify, target_for_name, target_for_path
+from ..core.django.logout import (
+    Behaviour,
+    LogoutTarget,
+    qualify,
+    rejecting_urls,
+    target_for_name,
+    target_for_path,
+)
 from ..core.django.urls import UrlIndex, url_index
 from ..core.python.edits import fix_keeps_valid
 from ..core.python.facts import ModuleInfo
@@ -259,6 +267,9 @@ class _Scope(Mapping[str, ast.expr]):
         return self.table().get(key, default)
 
 
+_SET_UPS = frozenset({"setUp", "setUpTestData", "setUpClass", "asyncSetUp"})
+
+
 def _class_scope(node: ast.ClassDef) -> dict[str, ast.expr]:
     """``self.x`` bindings of a test class: class attributes and setUp/setUpTestData assignments."""
     scope: dict[str, ast.expr] = {}
@@ -269,9 +280,7 @@ def _class_scope(node: ast.ClassDef) -> dict[str, ast.expr]:
             and isinstance(stmt.targets[0], ast.Name)
         ):
             scope[f"self.{stmt.targets[0].id}"] = stmt.value
-        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in (
-            "setUp", "setUpTestData", "setUpClass", "asyncSetUp",
-        ):  # fmt: skip
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in _SET_UPS:
             for sub in walk(stmt):
                 if isinstance(sub, ast.Assign) and len(sub.targets) == 1:
                     target = sub.targets[0]
@@ -441,6 +450,62 @@ def _has_candidate(
     return False
 
 
+class _Reach:
+    """The lines of a document that may hold a string constant naming, or a path reaching, a
+    route that rejects GET (``RejectingUrls.evidence``). Every URL ``_target`` reports is such
+    a constant's value, read by ``_Evaluator`` from the statement being scanned, from the
+    ``self.x`` bindings of its class (``_class_scope``) or from module constants: a statement
+    none of whose readable lines holds one reports nothing."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self, lines: list[int]) -> None:
+        self.lines = lines  # sorted, 0-based
+
+    @staticmethod
+    def of(ctx: CheckContext, urls: UrlIndex, tree: ast.Module) -> _Reach | None:
+        """None when every line may (no table of rejecting URLs yet, or an escape)."""
+        known = rejecting_urls(ctx.project, urls, ctx.django_version)
+        offsets = known.evidence(ctx.text) if known is not None else None
+        if offsets is None:
+            return None
+        position = ctx.python.lines.position
+        return _Reach(sorted({position(offset)[0] for offset in offsets}))
+
+    def touches(self, node: ast.stmt) -> bool:
+        """A line of ``node`` (its decorators included) is one of ``lines``."""
+        first = node.lineno
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([first, *(d.lineno for d in node.decorator_list)])
+        index = bisect.bisect_left(self.lines, first - 1)
+        return index < len(self.lines) and self.lines[index] <= (node.end_lineno or first) - 1
+
+    def touches_any(self, nodes: Iterable[ast.stmt]) -> bool:
+        return any(self.touches(node) for node in nodes)
+
+
+def _module_constants(tree: ast.Module) -> Iterator[ast.stmt]:
+    """The statements ``_Evaluator`` reads module constants from."""
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
+            yield stmt
+
+
+def _class_scope_statements(node: ast.ClassDef) -> Iterator[ast.stmt]:
+    """The statements ``_class_scope`` reads ``self.x`` bindings from."""
+    for stmt in node.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ) or (isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in _SET_UPS):
+            yield stmt
+
+
 @dataclass(frozen=True)
 class _Hit:
     node: ast.Call
@@ -608,14 +673,21 @@ class LogoutRequestUsesGet(Rule):
 
     def gate(self, ctx: CheckContext) -> bool:
         text = ctx.text
+        if "success_url" not in text and (
+            # Text any finding needs, whatever the module imports: a redirect callable's name
+            # (``redirect``, ``HttpResponseRedirect``, ``RedirectView``; an alias is imported
+            # under that name), or a ``.get``/``.head`` attribute and a test client (``client``
+            # fixtures and attributes, ``Client``/``AsyncClient`` or the import of an alias).
+            "edirect" not in text and ("lient" not in text or _GET_ATTRIBUTE.search(text) is None)
+        ):
+            return False
+        # Every finding's URL is a string constant of the module naming, or a path reaching,
+        # a route that rejects GET (``_target``): none spelled, none found.
+        known = rejecting_urls(ctx.project, url_index(ctx.project), ctx.django_version)
+        if known is not None and not known.may_appear_in(text):
+            return False
         if "success_url" in text:
             return True
-        # Text any finding needs, whatever the module imports: a redirect callable's name
-        # (``redirect``, ``HttpResponseRedirect``, ``RedirectView``; an alias is imported under
-        # that name), or a ``.get``/``.head`` attribute and a test client (``client`` fixtures
-        # and attributes, ``Client``/``AsyncClient`` or the import of an alias of one).
-        if "edirect" not in text and ("lient" not in text or _GET_ATTRIBUTE.search(text) is None):
-            return False
         # What ``_has_candidate`` asks of each function, asked of the whole text: a call that
         # ``_calls`` examines (in a function, a class body or at module level) needs a
         # redirect callable's name, or a ``.get``/``.head`` and a word naming a test client.
@@ -628,14 +700,22 @@ class LogoutRequestUsesGet(Rule):
         module = module_facts(ctx)
         tree = ctx.python.tree
         evaluator = _Evaluator(module, tree)
-        for hit in self._hits(ctx, tree, evaluator, urls):
+        reach = _Reach.of(ctx, urls, tree)
+        for hit in self._hits(ctx, tree, evaluator, urls, reach):
             yield self._finding(ctx, hit)
 
     # -- finding the requests ----------------------------------------------------------------
     def _hits(
-        self, ctx: CheckContext, tree: ast.Module, evaluator: _Evaluator, urls: UrlIndex
+        self,
+        ctx: CheckContext,
+        tree: ast.Module,
+        evaluator: _Evaluator,
+        urls: UrlIndex,
+        reach: _Reach | None = None,
     ) -> Iterator[_Hit]:
-        yield from self._scan(ctx, tree.body, _Scope(dict), evaluator, urls, None)
+        if reach is not None and reach.touches_any(_module_constants(tree)):
+            reach = None  # a module constant may be the URL: every statement may request it
+        yield from self._scan(ctx, tree.body, _Scope(dict), evaluator, urls, reach, reach)
 
     def _scan(
         self,
@@ -644,8 +724,12 @@ class LogoutRequestUsesGet(Rule):
         class_scope: _Scope,
         evaluator: _Evaluator,
         urls: UrlIndex,
-        function: ast.FunctionDef | ast.AsyncFunctionDef | None,
+        reach: _Reach | None,
+        methods_reach: _Reach | None,
     ) -> Iterator[_Hit]:
+        """Hits of the statements of ``body``. ``reach``: what may hold a rejecting URL for a
+        statement read with no scope of its own (None: any statement); ``methods_reach``: the
+        same for the functions of ``body``, which see ``class_scope``."""
         for stmt in body:
             if isinstance(stmt, ast.ClassDef):
                 scope = _Scope(partial(_class_scope, stmt))
@@ -653,11 +737,18 @@ class LogoutRequestUsesGet(Rule):
                     if isinstance(item, ast.Assign) and any(
                         isinstance(t, ast.Name) and t.id == "success_url" for t in item.targets
                     ):
+                        if reach is not None and not reach.touches(item):
+                            continue
                         found = self._target(ctx, urls, evaluator.url(item.value, {}))
                         if found is not None and isinstance(item.value, ast.Call):
                             yield _Hit(item.value, "success-url", found[0], found[1])
-                yield from self._scan(ctx, stmt.body, scope, evaluator, urls, None)
+                inner = reach
+                if reach is not None and reach.touches_any(_class_scope_statements(stmt)):
+                    inner = None  # a ``self.x`` the methods read may be the URL
+                yield from self._scan(ctx, stmt.body, scope, evaluator, urls, reach, inner)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if methods_reach is not None and not methods_reach.touches(stmt):
+                    continue  # no URL it can read reaches a rejecting logout
                 # The cheap test first: most functions hold no call ``_calls`` could report.
                 nodes: list[ast.AST] = []  # one walk of the function for the passes below
                 if not _has_candidate(ctx, stmt, evaluator, nodes):
@@ -667,7 +758,9 @@ class LogoutRequestUsesGet(Rule):
                 # Rarely any: ask whether the test checks the refusal on purpose only then.
                 if hits and not _on_purpose(stmt, nodes):
                     yield from hits
-            elif not isinstance(stmt, (ast.Import, ast.ImportFrom)):  # no call in an import
+            elif not isinstance(stmt, (ast.Import, ast.ImportFrom)) and (  # no call in an import
+                reach is None or reach.touches(stmt)
+            ):
                 yield from self._calls(ctx, stmt, {}, evaluator, urls)
 
     def _calls(

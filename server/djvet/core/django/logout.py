@@ -15,9 +15,12 @@ is not reported.
 from __future__ import annotations
 
 import ast
+import bisect
 import enum
 import functools
-from collections.abc import Iterable, Iterator
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -26,7 +29,7 @@ from packaging.version import Version
 from ..project import ProjectIndex
 from ..python.facts import Call, ClassInfo, FunctionInfo, Lit, ModuleInfo, Ref, Seq, Value
 from ..types import Severity
-from .urls import LOGOUT_VIEW, Route, UrlIndex, ViewSpec
+from .urls import LOGOUT_VIEW, Route, UrlIndex, ViewSpec, literal_prefix
 from .views import (
     Handler,
     MroError,
@@ -248,6 +251,8 @@ def function_logs_out(
 ) -> bool | None:
     """True when ``function`` calls ``logout``/``alogout`` (directly or through project
     functions); None when it hands the request to Django's logout views; else False."""
+    if function.deferred is not None and not may_log_out(project, function):
+        return False  # what the walk below answers, without summarising the body
     if function.calls & LOGOUT_FUNCTIONS:
         return True
     if LOGOUT_THEN_LOGIN in function.calls or f"{LOGOUT_VIEW}.as_view" in function.calls:
@@ -263,6 +268,149 @@ def function_logs_out(
             if inner is not False:
                 return inner
     return False
+
+
+# Qualified callees that make ``function_logs_out`` answer by themselves (True or None).
+_LOGOUT_CALLEES = frozenset({*LOGOUT_FUNCTIONS, LOGOUT_THEN_LOGIN, f"{LOGOUT_VIEW}.as_view"})
+_LOGOUT_TARGETS = _LOGOUT_CALLEES | {LOGOUT_VIEW}  # what an import alias may stand for
+# Text a call of one of them spells, whatever the module imports (see ``LogoutScreen``).
+_LOGOUT_TEXT = ("logout", "LogoutView")
+# Past this many words to look for, the screen gives up (every function may log out).
+_MAX_SCREEN_WORDS = 64
+
+
+@dataclass(frozen=True)
+class LogoutScreen:
+    """Which functions of the index ``function_logs_out`` may answer other than False for,
+    read from their text, without summarising deferred bodies.
+
+    ``function_logs_out(f, depth=d)`` is not False only when ``f`` calls one of
+    ``_LOGOUT_CALLEES`` (level 0) or, for ``d < _MAX_CALL_DEPTH``, a project function ``g``
+    that ``resolve`` finds and for which ``function_logs_out(g, depth=d + 1)`` is not False.
+    A call's qualified name (``qualify_name`` of the dotted callee) keeps the callee's last
+    identifier unless the callee is one bare imported name; ``resolve`` keeps the last part
+    unless it follows an import of that very name (``from .a import b as c``). So:
+
+    - a call of ``_LOGOUT_CALLEES`` spells ``logout`` (``alogout``, ``logout_then_login``),
+      ``LogoutView``, or an import alias of one of them or of ``LogoutView`` (``LV.as_view()``);
+    - a call that resolves to ``g`` spells ``g``'s name in its module or class, or a local
+      name that some import binds to a name already spelled so (the renames' closure).
+
+    ``may`` holds every function whose text (or, for a function already summarised, whose
+    calls' last parts) shows such a spelling, over ``_MAX_CALL_DEPTH`` rounds: a function not
+    in it calls no logout at any depth. In ASCII text an identifier is spelled as the AST
+    holds it; a non-ASCII text (which may spell one with characters that NFKC-normalise to
+    it) is kept. ``everything``: too many words to look for, no function is screened out.
+    """
+
+    may: frozenset[int]  # ids of the functions that may log out
+    known: frozenset[int]  # ids of every function screened
+    # The screened functions, kept alive so that an id in ``known`` is theirs alone.
+    functions: tuple[FunctionInfo, ...]
+    everything: bool = False
+
+    def may_log_out(self, function: FunctionInfo) -> bool:
+        key = id(function)
+        if self.everything or key not in self.known:
+            return True  # not screened (a function of a later index state): ask the walk
+        return key in self.may
+
+
+def _add_renames(renames: dict[str, set[str]], imports: Mapping[str, str]) -> None:
+    """``renames[last part of a target]`` += each local name binding it under another name."""
+    for local, target in imports.items():
+        last = target.rpartition(".")[2]
+        if local != last:
+            renames.setdefault(last, set()).add(local)
+
+
+def _logout_aliases(imports: Mapping[str, str]) -> tuple[str, ...]:
+    """Local names ``imports`` binds to one of ``_LOGOUT_CALLEES`` or to ``LogoutView``."""
+    if _LOGOUT_TARGETS.isdisjoint(imports.values()):
+        return ()
+    return tuple(local for local, target in imports.items() if target in _LOGOUT_TARGETS)
+
+
+def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
+    """``LogoutScreen`` of the whole index (one ``str.find`` pass per word over all texts)."""
+    members: list[tuple[str, FunctionInfo]] = []  # (name in its module or class, function)
+    renames: dict[str, set[str]] = {}  # last part of an import target -> other local names
+    imports_of: dict[str, dict[str, str]] = {}  # module name -> its imports
+    for module in project.modules.values():
+        _add_renames(renames, module.imports)
+        imports_of[module.module] = module.imports
+        members.extend(module.functions.items())
+        for cls in module.classes.values():
+            members.extend(cls.methods.items())
+    deferreds = [function.deferred for _, function in members]
+    text_owner = [index for index, deferred in enumerate(deferreds) if deferred is not None]
+    texts = [deferred.text for deferred in deferreds if deferred is not None]
+    summarised = [index for index, deferred in enumerate(deferreds) if deferred is None]
+    may = {  # indexes into ``members``
+        index for index in summarised if not _LOGOUT_CALLEES.isdisjoint(members[index][1].calls)
+    }
+    aliased: set[int] = set()  # ids of the qualifiers that import a logout under some name
+    for qualifier in {id(d.qualifier): d.qualifier for d in deferreds if d is not None}.values():
+        imports = qualifier.imports  # the module's, unless the index moved on
+        known = imports_of.get(qualifier.module)
+        if imports is not known and imports != known:
+            _add_renames(renames, imports)
+        if _logout_aliases(imports):
+            aliased.add(id(qualifier))
+    for index in text_owner:
+        deferred = deferreds[index]
+        if deferred is not None and id(deferred.qualifier) in aliased:
+            aliases = _logout_aliases(deferred.qualifier.imports)
+            if any(alias in deferred.text for alias in aliases):
+                may.add(index)
+    joined = "\0".join(texts)  # no word holds a NUL: a match lies inside one text
+    starts = [0, *itertools.accumulate(len(text) + 1 for text in texts)]  # and the end
+    if not joined.isascii():
+        may.update(text_owner[i] for i, text in enumerate(texts) if not text.isascii())
+
+    def search(word: str) -> None:
+        position = joined.find(word)
+        while position >= 0:
+            at = bisect.bisect_right(starts, position) - 1
+            may.add(text_owner[at])
+            position = joined.find(word, starts[at + 1])
+
+    for word in _LOGOUT_TEXT:
+        search(word)
+    searched: set[str] = set()
+    for _ in range(_MAX_CALL_DEPTH):
+        words = {members[index][0] for index in may}
+        frontier = list(words)
+        while frontier:  # an import renaming a word spells the same function
+            for local in renames.get(frontier.pop(), ()):
+                if local not in words:
+                    words.add(local)
+                    frontier.append(local)
+        new = words - searched
+        if not new:
+            break
+        if len(words) > _MAX_SCREEN_WORDS:
+            return LogoutScreen(frozenset(), frozenset(), (), everything=True)
+        searched |= new
+        for word in sorted(new):
+            search(word)
+        for index in summarised:
+            if index not in may and any(
+                name.rpartition(".")[2] in new for name in members[index][1].calls
+            ):
+                may.add(index)
+    functions = tuple(function for _, function in members)
+    return LogoutScreen(
+        frozenset(id(functions[index]) for index in may), frozenset(map(id, functions)), functions
+    )
+
+
+def may_log_out(project: ProjectIndex, function: FunctionInfo) -> bool:
+    """False only when ``function_logs_out(function)`` is False at every depth."""
+    screen = project.derived(
+        "djvet.django.logout.screen", lambda: build_logout_screen(project), reads_bodies=True
+    )
+    return screen.may_log_out(function)
 
 
 def _calls_super(function: FunctionInfo, method: str) -> bool:
@@ -511,6 +659,8 @@ class _Classifier:
     targets: dict[int, tuple[Route, LogoutTarget]]
     # Class-based routes found unable to log out without classifying them (``logouts_only``).
     cannot_log_out: dict[int, Route] = field(default_factory=dict)
+    asked: int = 0  # ``rejecting_urls`` calls at this index state
+    rejecting: tuple[UrlIndex, RejectingUrls] | None = None
 
 
 def _classifier(project: ProjectIndex, version: Version) -> _Classifier:
@@ -571,7 +721,13 @@ def _classified(
     so a class-based view ``class_may_log_out`` rules out comes back UNKNOWN without the
     handler analysis (its exact answer is UNKNOWN or NOT_LOGOUT).
     """
-    memo = _classifier(project, version)
+    return _classified_in(_classifier(project, version), project, route, version, logouts_only)
+
+
+def _classified_in(
+    memo: _Classifier, project: ProjectIndex, route: Route, version: Version, logouts_only: bool
+) -> LogoutTarget:
+    """``_classified`` with the table of the index state and version at hand."""
     cached = memo.targets.get(id(route))
     if cached is not None and cached[0] is route:
         return cached[1]
@@ -587,6 +743,144 @@ def _classified(
     target = classify_route(project, route, version, memo.resolver)
     memo.targets[id(route)] = (route, target)
     return target
+
+
+_QUOTES = "\"'"
+# ``urllib.parse.unquote`` turns these into other characters.
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+# Documents at one index state before ``rejecting_urls`` classifies every route: the CLI
+# checks hundreds, the editor one per keystroke (its few lookups stay cheaper).
+_REJECTING_AFTER = 16
+
+
+@dataclass(frozen=True)
+class RejectingUrls:
+    """What a hard-coded URL in Python must spell to reach a route that rejects GET.
+
+    ``names``: every URL name with a route that classifies REJECTS (``logouts_only``), with
+    or without arguments. ``paths``: "/" followed by the ``literal_prefix`` of each REJECTS
+    route, less a final "/" (``APPEND_SLASH``), up to any brace (an f-string doubles it). A URL a Python expression denotes (DJV102's ``_Evaluator``) is a string constant's
+    value: a name, a path starting with "/", or an f-string's leading literal.
+    """
+
+    names: frozenset[str]
+    paths: tuple[str, ...]
+
+    def may_appear_in(self, text: str) -> bool:
+        """False only when no string constant of the Python ``text`` is one of ``names`` or
+        a path starting with one of ``paths``.
+
+        A constant's value is its literal's text unless an escape (a backslash: kept) or
+        ``%XX`` (which ``resolve`` unquotes: kept when there are paths) spells another
+        character, or implicit concatenation joins literals (``"log" "out"``: kept when a
+        literal holds a proper prefix of a name or path and another literal follows it).
+        """
+        if not self.names and not self.paths:
+            return False
+        if self._unreadable(text):
+            return True
+        for needed in (*self.names, *self.paths):
+            if needed in text or next(_split_literals(text, needed), None) is not None:
+                return True
+        return False
+
+    def evidence(self, text: str) -> list[int] | None:
+        """Sorted offsets in ``text`` inside every string literal whose constant may be one of
+        ``names`` or a path starting with one of ``paths`` (see ``may_appear_in``): where one
+        of them is written, and where a literal holding a proper prefix of one of them opens
+        before another literal. None when such a literal may be anywhere (an escape)."""
+        if self._unreadable(text) or any(
+            quote in needed for needed in (*self.names, *self.paths) for quote in _QUOTES
+        ):
+            return None
+        offsets: list[int] = []
+        for needed in (*self.names, *self.paths):
+            if not needed:
+                return None  # every literal holds the empty name
+            position = text.find(needed)
+            while position >= 0:
+                offsets.append(position)
+                position = text.find(needed, position + 1)
+            offsets.extend(_split_literals(text, needed))
+        return sorted(offsets)
+
+    def _unreadable(self, text: str) -> bool:
+        """A literal's value may differ from its text: an escape, or ``%XX`` in a path."""
+        return "\\" in text or (bool(self.paths) and _PERCENT_ESCAPE.search(text) is not None)
+
+
+def _split_literals(text: str, needed: str) -> Iterator[int]:
+    """Where a string literal in ``text`` holds a proper prefix of ``needed`` (the offset
+    after its opening quote) and another literal follows it: what implicit concatenation
+    joins. A ``needed`` with a quote yields offset 0 (its literal's end cannot be found so;
+    ``evidence`` does not ask)."""
+    if not needed:
+        return
+    if any(quote in needed for quote in _QUOTES):
+        yield 0
+        return
+    for quote in _QUOTES:
+        opening = quote + needed[0]
+        position = text.find(opening)
+        while position >= 0:
+            start = position + 1
+            closing = text.find(quote, start, start + len(needed))
+            if (
+                closing > start
+                and text[start:closing] == needed[: closing - start]
+                and _literal_follows(text, closing + 1)
+            ):
+                yield start
+            position = text.find(opening, start)
+
+
+def _literal_follows(text: str, position: int) -> bool:
+    """After blanks and comments, a string literal starts at ``position`` (maybe prefixed)."""
+    length = len(text)
+    while position < length:
+        char = text[position]
+        if char in " \t\r\n\f":
+            position += 1
+        elif char == "#":
+            end = text.find("\n", position)
+            position = length if end < 0 else end + 1
+        else:
+            break
+    prefix = position
+    while prefix < length and prefix - position < 2 and text[prefix].isalpha():
+        prefix += 1
+    return prefix < length and text[prefix] in _QUOTES
+
+
+def rejecting_urls(project: ProjectIndex, urls: UrlIndex, version: Version) -> RejectingUrls | None:
+    """``RejectingUrls`` of ``urls``, once ``_REJECTING_AFTER`` documents at this index state
+    asked; None before (a caller then classifies what it finds, as without it)."""
+    memo = _classifier(project, version)
+    if memo.rejecting is not None and memo.rejecting[0] is urls:
+        return memo.rejecting[1]
+    memo.asked += 1
+    if memo.asked < _REJECTING_AFTER:
+        return None
+    verdicts: dict[int, bool] = {}  # id(route) -> REJECTS
+
+    def rejects(route: Route) -> bool:
+        verdict = verdicts.get(id(route))
+        if verdict is None:
+            target = _classified_in(memo, project, route, version, logouts_only=True)
+            verdict = verdicts[id(route)] = target.behaviour is Behaviour.REJECTS
+        return verdict
+
+    paths: set[str] = set()
+    for route, chain in urls.route_chains():
+        if rejects(route):
+            prefix = literal_prefix(chain).removesuffix("/")
+            for brace in "{}":
+                prefix = prefix.partition(brace)[0]
+            paths.add(f"/{prefix}")
+    names = {name for name, routes in urls.names.items() if any(map(rejects, routes))}
+    found = RejectingUrls(frozenset(names), tuple(sorted(paths)))
+    memo.rejecting = (urls, found)
+    return found
 
 
 def target_for_name(

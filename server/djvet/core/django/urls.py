@@ -137,30 +137,45 @@ class Route:
 
 
 class _Pattern:
-    """One ``path()``/``re_path()`` pattern, matched the way Django's resolver does."""
+    """One ``path()``/``re_path()`` pattern, matched the way Django's resolver does.
 
-    __slots__ = ("display", "endpoint", "has_params", "kind", "regex")
+    A ``path()`` route is compiled when a path is first matched against it: most of a
+    project's routes are only reversed by name, never matched.
+    """
+
+    __slots__ = ("_compiled", "display", "endpoint", "has_params", "kind")
 
     def __init__(self, text: str, is_regex: bool, endpoint: bool) -> None:
         self.endpoint = endpoint
         self.kind = "regex" if is_regex else "route"
-        self.regex: re.Pattern[str] | None = None
-        self.has_params = False
+        self._compiled: tuple[re.Pattern[str] | None] | None = None
         if is_regex:
             self.display = text.lstrip("^").rstrip("$").replace("\\", "")
-            self.regex, self.has_params = _regex_pattern(text)
+            regex, self.has_params = _regex_pattern(text)
+            self._compiled = (regex,)
         else:
             self.display = text
-            self.regex, self.has_params = _route_regex(text, endpoint)
+            # What ``_route_regex`` says: a ``<`` closed by a later ``>`` is a parameter.
+            opening = text.find("<")
+            self.has_params = opening >= 0 and text.find(">", opening) >= 0
+
+    @property
+    def regex(self) -> re.Pattern[str] | None:
+        """The compiled pattern; None when djvet cannot evaluate it (its matches: MAYBE)."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = (_route_regex(self.display, self.endpoint)[0],)
+        return compiled[0]
 
     def match(self, path: str) -> tuple[Match, int]:
         """(matched?, characters consumed) for ``path`` (without a leading slash)."""
-        if self.regex is None or (self.kind == "regex" and len(path) > _MAX_REGEX_PATH):
+        regex = self.regex
+        if regex is None or (self.kind == "regex" and len(path) > _MAX_REGEX_PATH):
             return Match.MAYBE, 0
-        if self.kind == "regex" and self.endpoint and self.regex.pattern.endswith("$"):
-            found = self.regex.fullmatch(path)
+        if self.kind == "regex" and self.endpoint and regex.pattern.endswith("$"):
+            found = regex.fullmatch(path)
         else:
-            found = self.regex.search(path)
+            found = regex.search(path)
         if found is None:
             return Match.NO, 0
         return Match.YES, found.end()
@@ -282,9 +297,12 @@ class _Node:
     span: Span | None = None
 
 
+PatternChain = tuple[_Pattern | None, ...]  # a route's patterns, outermost first
+
+
 @dataclass(frozen=True)
 class _Entry:
-    chain: tuple[_Pattern | None, ...]  # None marks an i18n language prefix
+    chain: PatternChain  # None marks an i18n language prefix
     route: Route | None  # None: an opaque stretch
     never: bool = False
     appends_slash: bool = False
@@ -369,6 +387,14 @@ class UrlIndex:
             self._by_target = by_target
         return list(self._by_target.get(target, ()))
 
+    def route_chains(self) -> Iterator[tuple[Route, PatternChain]]:
+        """Each route in resolution order, with the patterns a path passes to reach it (see
+        ``literal_prefix``)."""
+        for table in self.tables:
+            for entry in table.entries:
+                if entry.route is not None:
+                    yield entry.route, entry.chain
+
     def resolve(self, path: str) -> tuple[Route | None, bool]:
         """(route, certain) for a hard-coded path like ``/accounts/logout/?next=/``.
 
@@ -405,6 +431,50 @@ class UrlIndex:
             return None, True, False
         routes = [r[0] for r in found if r[0] is not None]
         return found[0] if _same(routes) else (None, False, False)
+
+
+# Characters that end a regex's literal prefix, and those of them that make the character
+# before them optional.
+_REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
+_REGEX_OPTIONAL = frozenset("*?{")
+
+
+def literal_prefix(chain: PatternChain) -> str:
+    """Text that starts every path ``_match_chain`` says YES to for ``chain``: every path
+    ``UrlIndex.resolve`` certainly matches to the chain's route, once ``unquote``d and
+    without its leading slash, starts with it (or it is that path plus the slash
+    ``APPEND_SLASH`` adds).
+
+    Each pattern consumes from the start of what is left: a ``path()`` route its text up to
+    the first ``<``, an anchored regex its literal characters (one before ``*``/``?``/``{``
+    is optional, so it is not counted); the prefix ends with the first pattern that is not
+    wholly literal, an i18n language prefix (present or not), a regex with an alternation or
+    without a leading ``^``, and a pattern djvet cannot evaluate (its match is never YES).
+    """
+    out: list[str] = []
+    for pattern in chain:
+        if pattern is None or pattern.regex is None:
+            break
+        if pattern.kind == "route":
+            cut = pattern.display.find("<")
+            if cut >= 0:
+                out.append(pattern.display[:cut])
+                break
+            out.append(pattern.display)
+            continue
+        text = pattern.regex.pattern
+        if not text.startswith("^") or "|" in text:
+            break
+        end = 1
+        while end < len(text) and text[end] not in _REGEX_SPECIAL:
+            end += 1
+        if end < len(text) and text[end] in _REGEX_OPTIONAL:
+            out.append(text[1 : end - 1])
+            break
+        out.append(text[1:end])
+        if text[end:] not in ("", "$"):
+            break
+    return "".join(out)
 
 
 def _match_chain(chain: tuple[_Pattern | None, ...], path: str) -> Match:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -111,7 +111,10 @@ class DjangoClass:
         return self.name.rpartition(".")[2]
 
     def delegate_of(self, handler: str) -> str | None:
-        return dict(self.delegates).get(handler)
+        for name, delegate in reversed(self.delegates):  # as ``dict(self.delegates)``: the last
+            if name == handler:
+                return delegate
+        return None
 
 
 _BASE = "django.views.generic.base."
@@ -442,6 +445,8 @@ class _Node:
     bases: tuple[str, ...]
     project: ClassInfo | None = None
     django: DjangoClass | None = None
+    # A project class's ``node_for`` of each of its written bases (None: a neutral base).
+    direct: tuple[str | None, ...] = ()
 
     @property
     def unknown(self) -> bool:
@@ -480,6 +485,18 @@ class ViewResolver:
     _nodes: dict[str, _Node] = field(default_factory=dict)
     _mros: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _subclassed: frozenset[str] | None = None
+    # Per node key: (the node, the names ``_defined_in`` finds in its body).
+    _defines: dict[str, tuple[_Node, frozenset[str]]] = field(default_factory=dict)
+    # What ``analyze`` reads of an MRO past its first class, which view classes share (every
+    # ``ListView`` of a project): (that tail, names sought) -> handlers found in it, and
+    # tail -> (every node known, ``http_method_names(tail)``). Emptied when ``class_key``
+    # replaces a node.
+    _tail_handlers: dict[tuple[tuple[str, ...], frozenset[str]], dict[str, Handler]] = field(
+        default_factory=dict
+    )
+    _tail_facts: dict[tuple[str, ...], tuple[bool, tuple[str, ...] | None]] = field(
+        default_factory=dict
+    )
 
     # -- names ---------------------------------------------------------------------------------
     def _module(self, module: str, near: str | None) -> ModuleInfo | None:
@@ -544,12 +561,9 @@ class ViewResolver:
             if key not in self._nodes:
                 if target.cls is not None:
                     self._nodes[key] = _Node(key, (), project=target.cls)  # placeholder: no cycle
-                    bases = tuple(
-                        k
-                        for k in (self.node_for(b, target.cls.path) for b in target.cls.bases)
-                        if k
-                    )
-                    self._nodes[key] = _Node(key, bases, project=target.cls)
+                    direct = tuple(self.node_for(b, target.cls.path) for b in target.cls.bases)
+                    bases = tuple(k for k in direct if k)
+                    self._nodes[key] = _Node(key, bases, project=target.cls, direct=direct)
                 else:
                     django = django_class(key, self.version)
                     assert django is not None
@@ -564,9 +578,12 @@ class ViewResolver:
         key = f"{cls.module}.{cls.qualname}" if cls.module else cls.qualname
         if key not in self._nodes or self._nodes[key].project is not cls:
             self._nodes[key] = _Node(key, (), project=cls)
-            bases = tuple(k for k in (self.node_for(b, cls.path) for b in cls.bases) if k)
-            self._nodes[key] = _Node(key, bases, project=cls)
+            direct = tuple(self.node_for(b, cls.path) for b in cls.bases)
+            bases = tuple(k for k in direct if k)
+            self._nodes[key] = _Node(key, bases, project=cls, direct=direct)
             self._mros.pop(key, None)
+            self._tail_handlers.clear()
+            self._tail_facts.clear()
         return key
 
     def node(self, key: str) -> _Node:
@@ -734,6 +751,76 @@ class ViewResolver:
             )
         return None
 
+    def _names_defined(self, node: _Node) -> frozenset[str]:
+        """The names ``_defined_in(node, name, ...)`` answers a handler for (not None)."""
+        cached = self._defines.get(node.key)
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        if node.django is not None:
+            names = frozenset(node.django.defines)
+        elif node.project is not None:
+            cls = node.project
+            names = frozenset(
+                (*cls.methods, *cls.attrs, *(n for n, _ in self.class_decorated_names(cls)))
+            )
+        else:
+            names = frozenset()
+        self._defines[node.key] = (node, names)
+        return names
+
+    def _handlers(
+        self, mro: tuple[str, ...], names: Iterable[str], analysed: str
+    ) -> dict[str, Handler]:
+        """``lookup_handler(mro, name, analysed)`` of each name that finds one, with one walk
+        of ``mro``: the first node whose body defines the name, none past an unknown node.
+
+        ``mro`` starts with ``analysed``, a project class; what the walk finds past it is the
+        same for every class with that tail (no handler there is ``own``, and ``_via`` skips
+        project classes), so it is remembered per tail and the names still sought.
+        """
+        wanted = set(names)
+        found: dict[str, Handler] = {}
+        if not mro or self._walk(mro, mro[:1], wanted, analysed, found) or not wanted:
+            return found
+        tail = mro[1:]
+        key = (tail, frozenset(wanted))
+        from_tail = self._tail_handlers.get(key)
+        if from_tail is None:
+            from_tail = {}
+            self._walk(tail, tail, wanted, analysed, from_tail)
+            self._tail_handlers[key] = from_tail
+        found.update(from_tail)
+        return found
+
+    def _walk(
+        self,
+        mro: tuple[str, ...],
+        keys: tuple[str, ...],
+        wanted: set[str],
+        analysed: str,
+        found: dict[str, Handler],
+    ) -> bool:
+        """``_handlers``'s walk over ``keys`` (a stretch of ``mro``), taking found names out of
+        ``wanted``; True when it stopped at an unknown node."""
+        nodes = self._nodes
+        for key in keys:
+            if not wanted:
+                return False
+            node = nodes[key]
+            project = node.project
+            if project is None and node.django is None:
+                return True
+            here = wanted.intersection(self._names_defined(node))
+            if not here:
+                continue
+            wanted -= here
+            via = project.qualname if project is not None else self._via(mro, key)
+            for name in here:
+                handler = self._defined_in(node, name, via, analysed)
+                if handler is not None:
+                    found[name] = handler
+        return False
+
     def lookup_handler(
         self,
         mro: tuple[str, ...],
@@ -882,9 +969,17 @@ class ViewResolver:
             return None
         if VIEW not in mro:
             return None
-        complete = not any(self._nodes[k].unknown for k in mro)
-        names = self.http_method_names(mro)
-        direct = tuple(self.node_for(b, cls.path) for b in cls.bases)
+        nodes = self._nodes
+        tail = mro[1:]
+        facts = self._tail_facts.get(tail)
+        if facts is None:
+            facts = self._tail_facts[tail] = (
+                all(nodes[k].project is not None or nodes[k].django is not None for k in tail),
+                self.http_method_names(tail),
+            )
+        complete = facts[0]  # ``mro[0]`` is ``cls``'s own node
+        names = self.http_method_names(mro[:1]) if "http_method_names" in cls.attrs else facts[1]
+        direct = nodes[key].direct  # ``node_for`` of each base, as ``class_key`` placed them
         decorated = frozenset(n for n, _ in self.class_decorated_names(cls))
         if names is None:
             return ViewAnalysis(cls, key, mro, complete, None, (), (), None, direct, decorated)
@@ -893,11 +988,12 @@ class ViewResolver:
         options: Handler | None = None
         seen: set[str] = set()
         lookup_mro = mro if complete else mro[:1]
+        defined = self._handlers(lookup_mro, names, key)
         for name in names:
             if name in seen:
                 continue
             seen.add(name)
-            found = self.lookup_handler(lookup_mro, name, key)
+            found = defined.get(name)
             if name == "options":
                 options = (
                     found if complete else (found if found is not None and found.own else None)

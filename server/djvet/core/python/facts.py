@@ -189,6 +189,12 @@ class FunctionInfo:
         self._deferred = deferred
 
     @property
+    def deferred(self) -> DeferredBody | None:
+        """The text its body is still to be summarised from; None once summarised (or when
+        it was summarised eagerly)."""
+        return self._deferred
+
+    @property
     def calls(self) -> frozenset[str]:
         """The qualified names this function calls directly."""
         if self._deferred is not None:

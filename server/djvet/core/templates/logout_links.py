@@ -30,7 +30,13 @@ from urllib.parse import unquote_plus
 
 from packaging.version import Version
 
-from ..django.logout import Behaviour, LogoutTarget, target_for_name, target_for_path
+from ..django.logout import (
+    Behaviour,
+    LogoutTarget,
+    rejecting_urls,
+    target_for_name,
+    target_for_path,
+)
 from ..django.urls import UrlIndex
 from ..project import ProjectIndex
 from ..text import LineIndex
@@ -299,7 +305,12 @@ def may_reach_a_rejecting_logout_text(
 
     False only when that answers False: the same literal-path test, and every URL name it
     classifies is among ``url_names_in(text)``, classified here with and without arguments.
+    Each of those names is a stretch of ``text``: when ``rejecting_urls`` knows every name
+    that can classify REJECTS and none is in the text, no name needs classifying.
     """
+    known = rejecting_urls(project, urls, version)
+    if known is not None and not any(name in text for name in known.names):
+        return may_start_a_literal_path(text)
     if may_start_a_literal_path(text):
         return True
     for name in url_names_in(text):
