@@ -385,6 +385,8 @@ def test_anchored_and_with_result_equal_dataclasses_replace() -> None:
         QuerySite,
         RelatedInfo,
         _anchored,
+        _opaque,
+        _refreshed,
         _with_result,
     )
     from djvet.core.types import Span
@@ -400,6 +402,16 @@ def test_anchored_and_with_result_equal_dataclasses_replace() -> None:
     )
     anchor = ast.Name("new")
     assert _anchored(qs, anchor) == dataclasses.replace(qs, insert_at=anchor)
+    for carried in (related, None):
+        assert _refreshed(qs, carried) == dataclasses.replace(
+            qs, from_prefetch=False, related=carried, cached="no"
+        )
+        assert _refreshed(qs, carried, anchor) == dataclasses.replace(
+            qs, from_prefetch=False, related=carried, cached="no", insert_at=anchor
+        )
+    assert _opaque(qs) == dataclasses.replace(
+        qs, select=None, prefetch=qs.prefetch | {"*"}, only=None, deferred=frozenset()
+    )
     site = QuerySite("/p.py", Span(1, 2, 3, 4), "Book.objects.count()", ("h()",))
     effect = Effect("lazy", "custom", None, site, True)
     assert _with_result(effect, qs) == dataclasses.replace(effect, result=qs)
@@ -438,12 +450,23 @@ def test_lookups_answer_and_record_as_the_index_does() -> None:
 
 
 def test_document_context_compares_by_value() -> None:
+    """Equal when the module's shape and every item are equal (an equal module summary made
+    again compares by its shape); any difference makes the cached functions stale."""
     from djvet.core.python.async_orm import _Context
 
-    items = ("/p.py", ("m", (("a", "b"),), (), ()), None, "5.2", "", (("/m.py", "d"),), "\n")
-    one, two = _Context(items), _Context(tuple(items))
-    assert one == two and hash(one) == hash(two)
-    assert one != _Context((*items[:-1], "\r\n"))
+    project = in_memory_project({"shop/models.py": MODELS, "shop/views.py": VIEWS}, "/proj")
+    module = project.module_at("/proj/shop/views.py")
+    assert module is not None
+    project.update_text("/proj/shop/views.py", VIEWS + "\n# a comment changes no shape\n")
+    again = project.module_at("/proj/shop/views.py")
+    assert again is not None and again is not module
+    project.update_text("/proj/shop/views.py", "import os\n" + VIEWS)
+    reshaped = project.module_at("/proj/shop/views.py")
+    items = ("/p.py", None, "5.2", "", (("/m.py", "d"),), "\n")
+    one = _Context(module, items)
+    assert one == _Context(module, tuple(items)) and one == _Context(again, tuple(items))
+    assert one != _Context(module, (*items[:-1], "\r\n"))
+    assert one != _Context(reshaped, items)  # a new import: another shape
     assert one != items
 
 

@@ -352,6 +352,8 @@ class ModelIndex:
     def _resolve_base(self, base: str, cls: ClassInfo) -> tuple[str, ClassInfo | None]:
         if base in self._classes:
             return base, self._classes[base]
+        if self._outside_project(base):
+            return base, None  # ``resolve`` finds no module for any prefix: nothing
         found = self.project.resolve(base, cls.path)
         if found is not None and found.kind == "class":
             target: ClassInfo = found.obj
@@ -384,14 +386,10 @@ class ModelIndex:
         kind = ""
         if qualified in seen:
             return kind
+        known_bases = _base_kinds()
         for base in cls.bases:
-            if base in MODEL_BASES or base in builtin_models_names():
-                kind = "model"
-            elif base in QUERYSET_BASES:
-                kind = "queryset"
-            elif base in MANAGER_BASES:
-                kind = "manager"
-            else:
+            kind = known_bases.get(base, "")
+            if not kind:
                 name, base_cls = self._resolve_base(base, cls)
                 if base_cls is not None:
                     kind = self._kind(name, base_cls, seen | {qualified})
@@ -588,7 +586,7 @@ class ModelIndex:
     def _current(self, cls: ClassInfo) -> ClassInfo:
         """``cls`` as the index has it now: this table outlives edits to function bodies
         (``ProjectIndex.derived``), so the method bodies it hands out are read afresh."""
-        module = self.project.module_at(cls.path)
+        module = self.module_of(cls)
         if module is None:
             return cls
         return module.classes.get(cls.qualname, cls)
@@ -631,7 +629,9 @@ class ModelIndex:
         return None
 
     def module_of(self, cls: ClassInfo) -> ModuleInfo | None:
-        return self.project.module_at(cls.path)
+        # A class's path is the index key of its module (``module_at`` without normalising it).
+        found = self.project.modules.get(cls.path)
+        return found if found is not None else self.project.module_at(cls.path)
 
 
 _BUILTIN_NAMES: frozenset[str] | None = None
@@ -642,6 +642,21 @@ def builtin_models_names() -> frozenset[str]:
     if _BUILTIN_NAMES is None:
         _BUILTIN_NAMES = frozenset(builtin_models())
     return _BUILTIN_NAMES
+
+
+_BASE_KINDS: dict[str, str] | None = None
+
+
+def _base_kinds() -> dict[str, str]:
+    """Django's own model / QuerySet / Manager bases -> "model" / "queryset" / "manager" (a
+    name in several sets takes the first of that order)."""
+    global _BASE_KINDS
+    if _BASE_KINDS is None:
+        kinds = dict.fromkeys(MANAGER_BASES, "manager")
+        kinds.update(dict.fromkeys(QUERYSET_BASES, "queryset"))
+        kinds.update(dict.fromkeys(MODEL_BASES | builtin_models_names(), "model"))
+        _BASE_KINDS = kinds
+    return _BASE_KINDS
 
 
 _MEMOS: weakref.WeakKeyDictionary[ProjectIndex, dict[int, tuple[ClassInfo, str]]] = (

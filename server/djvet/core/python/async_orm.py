@@ -16,7 +16,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, NamedTuple, TypeGuard
 
 from packaging.version import Version
 
@@ -125,36 +125,67 @@ def analyse(
     functions = list(async_functions(source.tree, source.lines))
     if not functions:
         return EMPTY_REPORT
-    models = model_index(project)
+    models = _models(project)
     module = project.module_at(path) if path else None
     document = _Document(source, project, module, models, version, newline, path)
     issues: list[OrmIssue] = []
     for function in functions:
         issues.extend(document.function_issues(function))
-    _FUNCTION_CACHES.keep(path, document._kept)
+    if document._remember:
+        _FUNCTION_CACHES.keep(path, (document._context, document._kept))
     issues.sort(key=lambda i: (i.span.line, i.span.column, i.code))
     return AsyncOrmReport(tuple(issues))
+
+
+# The project analysed last, its generation then, and its model table: the documents of a
+# CLI run (one index generation) take it without asking ``ProjectIndex.derived`` again. (An
+# analysis never runs while a derived view is built, so it has no reads to pass on.)
+_LAST_MODELS: tuple[ProjectIndex, int, ModelIndex] | None = None
+
+
+def _models(project: ProjectIndex) -> ModelIndex:
+    """``model_index(project)``; the same table while the index did not change at all."""
+    global _LAST_MODELS
+    last = _LAST_MODELS
+    if last is not None and last[0] is project and last[1] == project.generation:
+        return last[2]
+    models = model_index(project)
+    _LAST_MODELS = (project, project.generation, models)
+    return models
 
 
 # -- per-document state and per-function caching ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):
     """A function's issues, the line range it had then, and the lookups they relied on."""
 
     issues: tuple[OrmIssue, ...]
     first: int
     last: int
-    deps: tuple[Dep, ...]
+    deps: tuple[Dep, ...]  # as recorded (repeats included) until ``unique``
+    unique: bool = False  # ``deps`` holds each lookup once (``_unique_deps``)
 
 
-# Per document: each function's issues keyed by the function's text and everything around it
-# that the analysis reads; survives index generations (every keystroke makes one), validated
-# by repeating the recorded lookups. Only the functions of a document's last analysis are
-# kept (text edited away is not coming back often enough to hold on to), for a few documents.
+# Per document: each function's issues keyed by the function's text, with everything around
+# it that the analysis reads (the document's ``_Context``, the same for all its functions);
+# survives index generations (every keystroke makes one), validated by repeating the
+# recorded lookups. Only the functions of a document's last analysis are kept (text edited
+# away is not coming back often enough to hold on to), for a few documents.
 _Cache = dict[tuple[object, ...], _Entry]
-_FUNCTION_CACHES: RecentFiles[str | None, _Cache] = RecentFiles()
+_FUNCTION_CACHES: RecentFiles[str | None, tuple[_Context, _Cache]] = RecentFiles()
+_REMEMBER_FUNCTIONS = True
+
+
+def remember_functions(enabled: bool) -> None:
+    """Whether analyses keep each function's issues (and the lookups they relied on) for the
+    next analysis of the same file: what lets a keystroke re-analyse only the function it
+    touched. A run that analyses each file once (``djvet check``) can switch it off and save
+    the recording (a tenth of the analysis); nothing else changes."""
+    global _REMEMBER_FUNCTIONS
+    _REMEMBER_FUNCTIONS = enabled
+    if not enabled:
+        _FUNCTION_CACHES.clear()
 
 
 class _Document:
@@ -177,32 +208,47 @@ class _Document:
         self.knowledge = _knowledge(models)
         self.session_db = models.session_uses_db
         self._import_edits: dict[tuple[str, str], tuple[str, Edit | None]] = {}
+        self._missing_async: dict[tuple[str, str], tuple[str, dict[str, str] | None]] = {}
         self._dep_memo: dict[tuple[object, ...], object] = {}
         self.lookups = Lookups()  # the index lookups of this analysis, shared by its functions
-        self._cache: _Cache = _FUNCTION_CACHES.pop(source_path, {})
         self._kept: _Cache = {}
         self._jedi = DocumentBudget(str(project.root))
+        self._remember = _REMEMBER_FUNCTIONS
+        self._cache: _Cache = {}
+        if not self._remember:
+            return
         self._context = _Context(
+            module,
             (
                 module.path if module is not None else None,
-                _module_token(module),
                 _star_token(project, module),
-                str(self.version),
+                _version_text(version),
                 _imports_token(source),
-                models.token,
+                _models_token(models),
                 newline,
-            )
+            ),
         )
+        cached = _FUNCTION_CACHES.pop(source_path, None)
+        if cached is not None and cached[0] == self._context:
+            self._cache = cached[1]
 
     def function_issues(self, function: AsyncFunction) -> tuple[OrmIssue, ...]:
+        if not self._remember:
+            walker = _Walker(self, function, self._class_name(function))
+            walker.run()
+            return tuple(walker.issues)
         node = function.node
         first = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
         last = (node.end_lineno or node.lineno) - 1
         lines = self.source.lines
         text = self.source.text[lines.line_start(first) : lines.line_end(last)]
-        key = (text, node.col_offset, function.class_qualname, self._context)
+        key = (text, node.col_offset, function.class_qualname)
         knowledge = self.knowledge
         entry = self._cache.get(key)
+        if entry is not None and not entry.unique:
+            # Repeats are dropped when an entry is first checked, not when it is made: a
+            # document analysed once (the CLI) never pays for it.
+            entry = entry._replace(deps=_unique_deps(entry.deps), unique=True)
         memo = self._dep_memo
         if entry is not None and all(knowledge.dep_still_holds(dep, memo) for dep in entry.deps):
             self._kept[key] = entry
@@ -212,22 +258,34 @@ class _Document:
                 _shift(issue, entry.first, entry.last, first - entry.first)
                 for issue in entry.issues
             )
-        class_name = None
-        if function.class_qualname and self.module is not None:
-            class_name = f"{self.module.module}.{function.class_qualname}"
         knowledge.recorder = []
         try:
-            walker = _Walker(self, function, class_name)
+            walker = _Walker(self, function, self._class_name(function))
             walker.run()
             recorded = knowledge.recorder
         finally:
             knowledge.recorder = None
-        unique: dict[tuple[object, ...], Dep] = {}
-        for dep in recorded:
-            unique.setdefault(dep[:-1], dep)
         result = tuple(walker.issues)
-        self._kept[key] = _Entry(result, first, last, tuple(unique.values()))
+        self._kept[key] = _Entry(result, first, last, tuple(recorded))
         return result
+
+    def _class_name(self, function: AsyncFunction) -> str | None:
+        """The qualified name of the class ``function`` is a method of, if any."""
+        if function.class_qualname and self.module is not None:
+            return f"{self.module.module}.{function.class_qualname}"
+        return None
+
+    def missing_async(self, family: str, name: str) -> tuple[str, dict[str, str] | None]:
+        """``_async_entry(family, name)`` when that async name is newer than the project's
+        Django, else ``(sync, None)`` (asked once per name and document)."""
+        key = (family, name)
+        found = self._missing_async.get(key)
+        if found is None:
+            sync, entry = _async_entry(family, name)
+            if entry is not None and self.version >= _version(entry["since"]):
+                entry = None
+            found = self._missing_async[key] = (sync, entry)
+        return found
 
     def external_model(self, qualified: str) -> str | None:
         """``qualified`` when jedi says the imported class is a Django model (bounded, cached)."""
@@ -251,26 +309,85 @@ class _Document:
         return found
 
 
-class _Context:
-    """The document context every function's cache key holds, compared by value, hashed once.
+def _unique_deps(recorded: tuple[Dep, ...]) -> tuple[Dep, ...]:
+    """Each lookup once (the first answer recorded for it), in the order first made. A
+    document's repeated lookups record the same dependency object again and again
+    (``Lookups``): those go first, by identity."""
+    unique: dict[tuple[object, ...], Dep] = {}
+    for dep in {id(dep): dep for dep in recorded}.values():
+        unique.setdefault(dep[:-1], dep)
+    return tuple(unique.values())
 
-    (``ModelIndex.token`` alone lists every model file: hashing the context with each key,
-    twice per function, cost more than some analyses.)
+
+class _Context:
+    """What every function of a document is analysed against besides its own text: the
+    module's shape (``_module_token``, made only when compared with a module that is not the
+    same object) and ``items`` (path, star imports, version, import block, models, newline).
+    Compared by value, once per analysis, with the context of the document's cached functions.
     """
 
-    __slots__ = ("_hash", "items")
+    __slots__ = ("_module_token", "items", "module")
 
-    def __init__(self, items: tuple[object, ...]) -> None:
+    def __init__(self, module: ModuleInfo | None, items: tuple[object, ...]) -> None:
+        self.module = module
         self.items = items
-        self._hash = hash(items)
+        self._module_token: object = _UNSET
+
+    def module_token(self) -> object:
+        if self._module_token is _UNSET:
+            self._module_token = _module_token(self.module)
+        return self._module_token
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, _Context) or self.items != other.items:
+            return False
+        return self.module is other.module or self.module_token() == other.module_token()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_UNSET = object()
+
+
+class _Hashed:
+    """A large value many documents' contexts share (``ModelIndex.token`` lists every model
+    file), with its hash worked out once; equal to another ``_Hashed`` of an equal value."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+        self._hash = hash(value)
 
     def __hash__(self) -> int:
         return self._hash
 
     def __eq__(self, other: object) -> bool:
         return self is other or (
-            isinstance(other, _Context) and self._hash == other._hash and self.items == other.items
+            isinstance(other, _Hashed) and self._hash == other._hash and self.value == other.value
         )
+
+
+def _models_token(models: ModelIndex) -> _Hashed:
+    """``models.token`` hashed once per ``ModelIndex`` (kept on it, like ``_knowledge``)."""
+    found: _Hashed | None = getattr(models, "_djvet_token", None)
+    if found is None or found.value is not models.token:
+        found = _Hashed(models.token)
+        models._djvet_token = found  # type: ignore[attr-defined]
+    return found
+
+
+_VERSION_TEXTS: dict[Version, str] = {}
+
+
+def _version_text(version: Version) -> str:
+    """``str(version)``, worked out once per version."""
+    text = _VERSION_TEXTS.get(version)
+    if text is None:
+        text = _VERSION_TEXTS[version] = str(version)
+    return text
 
 
 def _imports_token(source: PythonSource) -> str:
@@ -350,19 +467,54 @@ def _knowledge(models: ModelIndex) -> Knowledge:
 # -- the walker -------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Ctx:
-    """Where an expression sits: what its value is used for, and whether a fix may add ``await``."""
+    """What an expression's value is used for, and whether a fix may add ``await``.
 
-    parent: ast.AST | None = None
+    The few combinations are made once and shared (``_PLAIN``, ``_SUB``, ...) rather than one
+    per expression walked; the node an expression is walked under is found only when a fix
+    needs it (``_Walker.parent_of``)."""
+
     dropped: bool = False  # an expression statement: the value is thrown away
     truth: bool = False  # only its truth value is used (if/while/not/...)
     awaited: bool = False  # the operand of ``await``
     nofix: bool = False  # inside a generator expression / decorator: no await can be added
 
 
-# ``_Walker.expr`` returns at once for these: the hot callers skip the call (and its ``_Ctx``).
+_PLAIN = _Ctx()
+_SUB = (_PLAIN, _Ctx(nofix=True))  # by ``nofix``: the context of a sub-expression
+_DROPPED = _Ctx(dropped=True)
+_AWAITED = (_Ctx(awaited=True), _Ctx(awaited=True, nofix=True))  # by ``nofix``
+_TRUTH = (_Ctx(truth=True), _Ctx(truth=True, nofix=True))  # by ``nofix``
+# Syntax nodes the walker looks through: it walks a keyword argument's value under the call,
+# a comprehension's iterables and conditions under the comprehension, a default under the
+# function or lambda.
+_WALKED_THROUGH = (ast.keyword, ast.comprehension, ast.arguments)
+
+
+_ROOT = ast.AST()  # the key of the node a ``_parent_table`` was made for
+
+
+def _parent_table(root: ast.AST) -> dict[ast.AST, ast.AST]:
+    """Each node under ``root`` -> its syntax parent (and ``_ROOT`` -> ``root``)."""
+    parents: dict[ast.AST, ast.AST] = {_ROOT: root}
+    for outer in ast.walk(root):
+        for child in ast.iter_child_nodes(outer):
+            parents[child] = outer
+    return parents
+
+
+# ``_Walker.expr`` returns at once for these: the hot callers skip the call. (The hot paths
+# compare node classes with ``type(node) is``/``in``, a third of what ``isinstance`` costs:
+# parsed trees hold the classes of ``ast`` themselves, never subclasses. A subclass would
+# still meet its handler, by ``_EXPR_HANDLERS``.)
 _LEAVES = (ast.Name, ast.Constant)
+_LEAF_TYPES = frozenset(_LEAVES)
+# The kinds ``_Walker.attribute``, ``awaited`` and ``subscript`` check (kinds are compared by
+# class: none is subclassed); the handlers skip the call for any other kind.
+_ATTRIBUTE_CHECKED = frozenset({Instance, Request, Coroutine, Paginator})
+_AWAIT_CHECKED = frozenset({QuerySet, Manager, AsyncQueryIterator})
+_SUBSCRIPT_CHECKED = frozenset({Coroutine, Session, QuerySet})
 
 
 class _Walker:
@@ -380,6 +532,24 @@ class _Walker:
         self.prevalidated: set[Edit] = set()  # edits checked in their own statement earlier
         self.local_defs: dict[str, ast.FunctionDef] = {}  # nested sync defs, by name
         self._reported: set[tuple[str, int, int]] = set()
+        self._parents: dict[ast.AST, ast.AST] | None = None  # see ``parent_of``
+
+    def parent_of(self, node: ast.AST) -> ast.AST | None:
+        """The node ``node`` was walked under: its syntax parent, looking through a keyword
+        argument, a comprehension's clause and a function's arguments (``_WALKED_THROUGH``).
+
+        Only fixes ask, about a node of the statement being walked: the table is made for
+        that statement (for the whole function should a node lie outside it)."""
+        root = self.stmt if self.stmt is not None else self.function.node
+        parents = self._parents
+        if parents is None or parents.get(_ROOT) is not root:
+            parents = self._parents = _parent_table(root)
+        if node not in parents and root is not self.function.node:
+            parents = self._parents = _parent_table(self.function.node)
+        parent = parents.get(node)
+        if isinstance(parent, _WALKED_THROUGH):
+            parent = parents.get(parent)
+        return parent
 
     # -- helpers ----------------------------------------------------------------------------
     def span(self, node: ast.AST) -> Span:
@@ -463,25 +633,33 @@ class _Walker:
     def statement(self, node: ast.stmt) -> None:
         self.stmt = node
         env = self.inf.env
-        if isinstance(node, ast.Expr):
-            if not isinstance(node.value, _LEAVES):
-                self.expr(node.value, _Ctx(node, dropped=True))
-        elif isinstance(node, ast.Assign):
-            if not isinstance(node.value, _LEAVES):
-                self.expr(node.value, _Ctx(node))
-            for target in node.targets:
-                self.store(target, node.value if len(node.targets) == 1 else None, node)
+        # The commonest statements first (each node class matches one branch only).
+        if type(node) is ast.Assign:
+            value = node.value
+            if type(value) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(value)](self, value, _PLAIN)
+            targets = node.targets
+            target = targets[0]
+            if len(targets) == 1 and type(target) is ast.Name:
+                self.store_name(target.id, value)
+            else:
+                for target in targets:
+                    self.store(target, value if len(targets) == 1 else None, node)
+        elif type(node) is ast.Return or type(node) is ast.Raise:
+            result = node.value if isinstance(node, ast.Return) else node.exc
+            if result is not None and type(result) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(result)](self, result, _PLAIN)
+        elif type(node) is ast.Expr:
+            value = node.value
+            if type(value) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(value)](self, value, _DROPPED)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
-                self.expr(node.value, _Ctx(node))
+                self.expr(node.value, _PLAIN)
                 self.store(node.target, node.value, node)
         elif isinstance(node, ast.AugAssign):
-            self.expr(node.value, _Ctx(node))
+            self.expr(node.value, _PLAIN)
             self.store(node.target, None, node)
-        elif isinstance(node, (ast.Return, ast.Raise)):
-            value = node.value if isinstance(node, ast.Return) else node.exc
-            if value is not None and not isinstance(value, _LEAVES):
-                self.expr(value, _Ctx(node))
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 self.delete(target, node)
@@ -511,7 +689,7 @@ class _Walker:
                 self.inf.env = before.merged(outcomes[0])
                 if handler.type is not None:
                     self.stmt = node
-                    self.expr(handler.type, _Ctx(handler))
+                    self.expr(handler.type, _PLAIN)
                 if handler.name:
                     self.inf.env.names[handler.name] = None
                 self.block(handler.body)
@@ -524,7 +702,7 @@ class _Walker:
             self.inf.env = merged
             self.block(node.finalbody)  # type: ignore[attr-defined]
         elif type(node).__name__ == "Match":
-            self.expr(node.subject, _Ctx(node))  # type: ignore[attr-defined]
+            self.expr(node.subject, _PLAIN)  # type: ignore[attr-defined]
             before = env.copy()
             merged_env: Env | None = None
             for case in node.cases:  # type: ignore[attr-defined]
@@ -535,14 +713,14 @@ class _Walker:
         elif isinstance(node, ast.Assert):
             self.truth_test(node.test, node)
             if node.msg is not None:
-                self.expr(node.msg, _Ctx(node))
+                self.expr(node.msg, _PLAIN)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             for decorator in node.decorator_list:
-                self.expr(decorator, _Ctx(node, nofix=True))
+                self.expr(decorator, _SUB[True])
             if not isinstance(node, ast.ClassDef):
                 for default in (*node.args.defaults, *node.args.kw_defaults):
                     if default is not None:
-                        self.expr(default, _Ctx(node, nofix=True))
+                        self.expr(default, _SUB[True])
             env.names[node.name] = None
             if isinstance(node, ast.FunctionDef):
                 self.local_defs[node.name] = node
@@ -554,7 +732,7 @@ class _Walker:
                 env.names[name] = None
 
     def loop(self, node: ast.For | ast.AsyncFor) -> None:
-        self.expr(node.iter, _Ctx(node))
+        self.expr(node.iter, _PLAIN)
         kind = self.inf.infer(node.iter)
         self.iteration(node.iter, kind, isinstance(node, ast.AsyncFor), node)
         before = self.inf.env.copy()
@@ -569,7 +747,7 @@ class _Walker:
                 self.inf.env.names[node.iter.id] = replace(current, cached="yes")
 
     def with_item(self, item: ast.withitem, node: ast.With | ast.AsyncWith) -> None:
-        self.expr(item.context_expr, _Ctx(item))
+        self.expr(item.context_expr, _PLAIN)
         kind = self.inf.infer(item.context_expr)
         if isinstance(kind, Atomic) and isinstance(node, ast.With):
             self.report(
@@ -605,12 +783,18 @@ class _Walker:
         elif isinstance(target, ast.Starred):
             self.bind(target.value, None)
 
+    def store_name(self, name: str, value: ast.expr | None) -> None:
+        """``store`` to a plain name: ``bind`` it to the value's kind, and note a dict display."""
+        kind = self.inf.infer(value) if value is not None else None
+        self.inf.env.names[name] = kind
+        if type(value) is ast.Dict:
+            self.dicts[name] = value
+        else:
+            self.dicts.pop(name, None)
+
     def store(self, target: ast.AST, value: ast.expr | None, stmt: ast.stmt) -> None:
         if isinstance(target, ast.Name):
-            kind = self.inf.infer(value) if value is not None else None
-            self.bind(target, kind)
-            if isinstance(value, ast.Dict):
-                self.dicts[target.id] = value
+            self.store_name(target.id, value)
             return
         if isinstance(target, (ast.Tuple, ast.List)):
             kind = self.inf.infer(value) if value is not None else None
@@ -620,7 +804,7 @@ class _Walker:
                     self.store(element, None, stmt)
             return
         if isinstance(target, ast.Attribute):
-            self.expr(target.value, _Ctx(target))
+            self.expr(target.value, _PLAIN)
             base = self.inf.infer(target.value)
             if isinstance(base, Instance) and base.lazy_user:
                 self.lazy_user_access(target, base)
@@ -630,8 +814,8 @@ class _Walker:
                 self.inf.env.names[target.value.id] = replace(base, loaded=loaded)
             return
         if isinstance(target, ast.Subscript):
-            self.expr(target.value, _Ctx(target))
-            self.expr(target.slice, _Ctx(target))
+            self.expr(target.value, _PLAIN)
+            self.expr(target.slice, _PLAIN)
             base = self.inf.infer(target.value)
             if isinstance(base, Session):
                 simple = (
@@ -644,8 +828,8 @@ class _Walker:
 
     def delete(self, target: ast.expr, stmt: ast.Delete) -> None:
         if isinstance(target, ast.Subscript):
-            self.expr(target.value, _Ctx(target))
-            self.expr(target.slice, _Ctx(target))
+            self.expr(target.value, _PLAIN)
+            self.expr(target.slice, _PLAIN)
             if isinstance(self.inf.infer(target.value), Session):
                 simple = len(stmt.targets) == 1
                 self.session_item(target, "delitem", stmt if simple else None, None)
@@ -653,42 +837,55 @@ class _Walker:
         if isinstance(target, ast.Name):
             self.inf.env.names.pop(target.id, None)
             return
-        self.expr(target, _Ctx(stmt))
+        self.expr(target, _PLAIN)
 
     # -- expressions ------------------------------------------------------------------------
+    # The handlers call each other through ``_EXPR_HANDLERS`` directly (``expr`` is that
+    # lookup as a method), and run a check only when the kind it tests is known.
     def expr(self, node: ast.AST, ctx: _Ctx) -> None:
-        handler = _EXPR_HANDLERS.get(type(node))
-        if handler is None:
-            handler = _EXPR_HANDLERS[type(node)] = _expr_handler(type(node))
-        handler(self, node, ctx)
+        _EXPR_HANDLERS[type(node)](self, node, ctx)
 
     def _leaf(self, node: ast.AST, ctx: _Ctx) -> None:
         return
 
     def _attribute_expr(self, node: ast.Attribute, ctx: _Ctx) -> None:
-        if not isinstance(node.value, _LEAVES):
-            self.expr(node.value, _Ctx(node, nofix=ctx.nofix))
-        self.attribute(node, ctx)
+        value = node.value
+        if type(value) not in _LEAF_TYPES:
+            _EXPR_HANDLERS[type(value)](self, value, _SUB[ctx.nofix])
+        base = self.inf.infer(value)
+        if type(base) in _ATTRIBUTE_CHECKED:  # what ``attribute`` checks
+            self.attribute(node, ctx, base)  # type: ignore[arg-type]
 
     def _await_expr(self, node: ast.Await, ctx: _Ctx) -> None:
-        if not isinstance(node.value, _LEAVES):
-            self.expr(node.value, _Ctx(node, awaited=True, nofix=ctx.nofix))
-        self.awaited(node)
+        value = node.value
+        if type(value) not in _LEAF_TYPES:
+            _EXPR_HANDLERS[type(value)](self, value, _AWAITED[ctx.nofix])
+        kind = self.inf.infer(value)
+        if type(kind) in _AWAIT_CHECKED:  # what ``awaited`` reports
+            self.awaited(node, kind)  # type: ignore[arg-type]
 
     def _subscript_expr(self, node: ast.Subscript, ctx: _Ctx) -> None:
-        if not isinstance(node.value, _LEAVES):
-            self.expr(node.value, _Ctx(node, nofix=ctx.nofix))
-        if not isinstance(node.slice, _LEAVES):
-            self.expr(node.slice, _Ctx(node, nofix=ctx.nofix))
-        self.subscript(node, ctx)
+        value = node.value
+        index = node.slice
+        if type(value) not in _LEAF_TYPES:
+            _EXPR_HANDLERS[type(value)](self, value, _SUB[ctx.nofix])
+        if type(index) not in _LEAF_TYPES:
+            _EXPR_HANDLERS[type(index)](self, index, _SUB[ctx.nofix])
+        base = self.inf.infer(value)
+        if type(base) in _SUBSCRIPT_CHECKED:  # what ``subscript`` reports
+            self.subscript(node, ctx, base)  # type: ignore[arg-type]
 
     def _compare_expr(self, node: ast.Compare, ctx: _Ctx) -> None:
-        if not isinstance(node.left, _LEAVES):
-            self.expr(node.left, _Ctx(node, nofix=ctx.nofix))
+        left = node.left
+        if type(left) not in _LEAF_TYPES:
+            _EXPR_HANDLERS[type(left)](self, left, _SUB[ctx.nofix])
         for comparator in node.comparators:
-            if not isinstance(comparator, _LEAVES):
-                self.expr(comparator, _Ctx(node, nofix=ctx.nofix))
-        self.compare(node, ctx)
+            if type(comparator) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(comparator)](self, comparator, _SUB[ctx.nofix])
+        for op in node.ops:
+            if isinstance(op, (ast.In, ast.NotIn)):  # ``compare`` checks only these
+                self.compare(node, ctx)
+                break
 
     def _boolop_expr(self, node: ast.BoolOp, ctx: _Ctx) -> None:
         last = len(node.values) - 1
@@ -696,7 +893,7 @@ class _Walker:
             if index < last or ctx.truth:
                 self.truth_test(value, node, fixable=ctx.truth and not ctx.nofix, nofix=ctx.nofix)
             else:
-                self.expr(value, _Ctx(node, nofix=ctx.nofix))
+                self.expr(value, _SUB[ctx.nofix])
 
     def _unary_expr(self, node: ast.UnaryOp, ctx: _Ctx) -> None:
         if isinstance(node.op, ast.Not):
@@ -706,11 +903,11 @@ class _Walker:
 
     def _ifexp_expr(self, node: ast.IfExp, ctx: _Ctx) -> None:
         self.truth_test(node.test, node, nofix=ctx.nofix)
-        self.expr(node.body, _Ctx(node, nofix=ctx.nofix))
-        self.expr(node.orelse, _Ctx(node, nofix=ctx.nofix))
+        self.expr(node.body, _SUB[ctx.nofix])
+        self.expr(node.orelse, _SUB[ctx.nofix])
 
     def _formatted_expr(self, node: ast.FormattedValue, ctx: _Ctx) -> None:
-        self.expr(node.value, _Ctx(node, nofix=ctx.nofix))
+        self.expr(node.value, _SUB[ctx.nofix])
         kind = self.inf.infer(node.value)
         if _iteration_queries(kind):
             self.evaluation(
@@ -722,19 +919,48 @@ class _Walker:
                 replacement="a list built with `async for` first",
             )
         if node.format_spec is not None:
-            self.expr(node.format_spec, _Ctx(node, nofix=ctx.nofix))
+            self.expr(node.format_spec, _SUB[ctx.nofix])
 
     def _lambda_expr(self, node: ast.Lambda, ctx: _Ctx) -> None:
         for default in (*node.args.defaults, *node.args.kw_defaults):
             if default is not None:
-                self.expr(default, _Ctx(node, nofix=True))
+                self.expr(default, _SUB[True])
 
     def _named_expr(self, node: ast.NamedExpr, ctx: _Ctx) -> None:
-        self.expr(node.value, _Ctx(node, nofix=ctx.nofix))
+        self.expr(node.value, _SUB[ctx.nofix])
         self.bind(node.target, self.inf.infer(node.value))
 
+    def _dict_expr(self, node: ast.Dict, ctx: _Ctx) -> None:
+        """``_generic_expr`` of a dict display: the keys, then the values."""
+        sub = _SUB[ctx.nofix]
+        for key in node.keys:
+            if key is not None and type(key) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(key)](self, key, sub)
+        for value in node.values:
+            if type(value) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(value)](self, value, sub)
+
+    def _elements_expr(self, node: ast.List | ast.Tuple | ast.Set, ctx: _Ctx) -> None:
+        """``_generic_expr`` of a list, tuple or set display."""
+        sub = _SUB[ctx.nofix]
+        for element in node.elts:
+            if type(element) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(element)](self, element, sub)
+
+    def _operands_expr(self, node: ast.BinOp | ast.Slice, ctx: _Ctx) -> None:
+        """``_generic_expr`` of a binary operation or a slice: its operands in field order."""
+        sub = _SUB[ctx.nofix]
+        operands = (
+            (node.left, node.right)
+            if isinstance(node, ast.BinOp)
+            else (node.lower, node.upper, node.step)
+        )
+        for operand in operands:
+            if operand is not None and type(operand) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(operand)](self, operand, sub)
+
     def _generic_expr(self, node: ast.AST, ctx: _Ctx) -> None:
-        sub = _Ctx(node, nofix=ctx.nofix)
+        sub = _SUB[ctx.nofix]
         for child in ast.iter_child_nodes(node):
             if isinstance(child, _LEAVES):
                 continue
@@ -750,7 +976,7 @@ class _Walker:
         saved = dict(self.inf.env.names)
         for index, generator in enumerate(node.generators):
             inner_nofix = ctx.nofix or (genexp and index > 0)
-            self.expr(generator.iter, _Ctx(node, nofix=inner_nofix))
+            self.expr(generator.iter, _SUB[inner_nofix])
             kind = self.inf.infer(generator.iter)
             self.iteration(
                 generator.iter,
@@ -765,36 +991,32 @@ class _Walker:
                 self.truth_test(test, node, nofix=ctx.nofix or genexp)
         parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
         for part in parts:
-            self.expr(part, _Ctx(node, nofix=ctx.nofix or genexp))
+            self.expr(part, _SUB[ctx.nofix or genexp])
         self.inf.env.names = saved
 
     # -- checks -----------------------------------------------------------------------------
-    def attribute(self, node: ast.Attribute, ctx: _Ctx) -> None:
-        base = self.inf.infer(node.value)
-        if base is None:
-            return  # each test below needs a kind
-        if isinstance(base, Request) and node.attr == "user":
-            kind = self.inf.infer(node)
-            if isinstance(kind, Instance):
-                self.inf.set_kind(node, replace(kind, user_fix=self.auser_edits(node, ctx)))
-            return
-        if isinstance(base, Coroutine):
+    def attribute(self, node: ast.Attribute, ctx: _Ctx, base: Kind) -> None:
+        """The checks of reading ``node.attr`` where ``node.value`` is of the kind ``base``.
+        (Kinds are compared by class: none is subclassed.)"""
+        if type(base) is Instance:
+            if base.lazy_user:
+                self.lazy_user_access(node, base)
+            else:
+                self.relation_access(node, base)
+        elif type(base) is Request:
+            if node.attr == "user":
+                kind = self.inf.infer(node)
+                if isinstance(kind, Instance):
+                    self.inf.set_kind(node, replace(kind, user_fix=self.auser_edits(node, ctx)))
+        elif type(base) is Coroutine:
             self.coroutine_misuse(node.value, base, "reading an attribute of it")
-            return
-        if isinstance(base, Paginator) and node.attr in ("count", "num_pages", "page_range"):
+        elif type(base) is Paginator and node.attr in ("count", "num_pages", "page_range"):
             self.report(
                 DJV304,
                 node,
                 f"`{self.text(node)}` counts the QuerySet with a database query in async code and raises "
                 f"SynchronousOnlyOperation; {self.paginator_advice()}",
             )
-            return
-        if not isinstance(base, Instance):
-            return
-        if base.lazy_user:
-            self.lazy_user_access(node, base)
-            return
-        self.relation_access(node, base)
 
     def relation_access(self, node: ast.Attribute, base: Instance) -> None:
         if base.loaded is None:
@@ -878,7 +1100,7 @@ class _Walker:
     def auser_edits(self, node: ast.Attribute, ctx: _Ctx) -> tuple[Edit, ...]:
         span = self.span(node)
         request = self.source.segment(node.value)
-        parent = ctx.parent
+        parent = self.parent_of(node)
         needs_parens = not isinstance(
             parent, (ast.Assign, ast.AnnAssign, ast.Return, ast.keyword, ast.Call)
         )
@@ -892,31 +1114,41 @@ class _Walker:
         return edits
 
     def call(self, node: ast.Call, ctx: _Ctx) -> None:
-        sub = _Ctx(node, nofix=ctx.nofix)
-        if not isinstance(node.func, _LEAVES):
-            self.expr(node.func, sub)
+        func = node.func
+        sub = _SUB[ctx.nofix]
+        base: Kind | None = None
+        if type(func) is ast.Attribute:  # ``_attribute_expr(func, sub)``, the commonest callee
+            value = func.value
+            if type(value) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(value)](self, value, sub)
+            base = self.inf.infer(value)
+            if type(base) in _ATTRIBUTE_CHECKED:
+                self.attribute(func, sub, base)  # type: ignore[arg-type]
+        elif type(func) not in _LEAF_TYPES:
+            _EXPR_HANDLERS[type(func)](self, func, sub)
         for arg in node.args:
-            if not isinstance(arg, _LEAVES):
-                self.expr(arg, sub)
+            if type(arg) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(arg)](self, arg, sub)
         for keyword in node.keywords:
-            if not isinstance(keyword.value, _LEAVES):
-                self.expr(keyword.value, sub)
-        if (
-            isinstance(node.func, ast.Call)
-            and node.func.args
-            and is_offload_call(node.func, self.qualify)
-        ):
-            self.offloaded_user_access(node.func.args[0])
-        effect = self.inf.effect(node)
-        if effect.what == "async":
+            if type(keyword.value) not in _LEAF_TYPES:
+                _EXPR_HANDLERS[type(keyword.value)](self, keyword.value, sub)
+        if type(func) is ast.Call and func.args and is_offload_call(func, self.qualify):
+            self.offloaded_user_access(func.args[0])
+        inf = self.inf
+        # (The receiver's kind, known here, saves ``call_effect`` asking for it again.)
+        effect = (
+            inf.visited_call(node, base) if type(func) is ast.Attribute else inf.visited_call(node)
+        )
+        what = effect.what
+        if what == "async":
             self.async_name_exists(node, effect, ctx)
-        if effect.what == "query":
+            if ctx.dropped and type(effect.result) is Coroutine:
+                self.coroutine_misuse(node, effect.result, "dropping it", statement=True)
+        elif what == "query":
             self.query_call(node, effect, ctx)
-        elif effect.what == "async" and ctx.dropped and isinstance(effect.result, Coroutine):
-            self.coroutine_misuse(node, effect.result, "dropping it", statement=True)
-        if isinstance(node.func, ast.Name) and node.func.id not in self.inf.env.names:
-            qualified = self.qualify(node.func.id)
-            if qualified == node.func.id and node.func.id in _EVAL_BUILTINS:
+        if type(func) is ast.Name and func.id not in inf.env.names:
+            qualified = inf.qualify(func.id)
+            if qualified == func.id and func.id in _EVAL_BUILTINS:
                 self.builtin_call(node, ctx)
             elif qualified == "django.shortcuts.render":
                 self.render_call(node, ctx)
@@ -924,8 +1156,8 @@ class _Walker:
     def async_name_exists(self, node: ast.Call, effect: Effect, ctx: _Ctx) -> None:
         """An ``a*`` method or function newer than the project's Django: AttributeError /
         ImportError at runtime. Fixed with ``sync_to_async`` around the sync name."""
-        sync, entry = _async_entry(effect.family, _call_name(node))
-        if entry is None or self.doc.version >= _version(entry["since"]):
+        sync, entry = self.doc.missing_async(effect.family, _call_name(node))
+        if entry is None:
             return
         fix = None
         func = node.func
@@ -976,8 +1208,8 @@ class _Walker:
                 ):
                     self.inf.env.names[sub.value.value.id] = Request(user_loaded=True)
 
-    def awaited(self, node: ast.Await) -> None:
-        kind = self.inf.infer(node.value)
+    def awaited(self, node: ast.Await, kind: Kind) -> None:
+        """The checks of ``await node.value`` where the operand is of the kind ``kind``."""
         if isinstance(kind, (QuerySet, Manager)):
             what = "a Manager" if isinstance(kind, Manager) else "a QuerySet"
             self.report(
@@ -994,8 +1226,8 @@ class _Walker:
                 f"`async for obj in {self.text(node.value)}:`",
             )
 
-    def subscript(self, node: ast.Subscript, ctx: _Ctx) -> None:
-        base = self.inf.infer(node.value)
+    def subscript(self, node: ast.Subscript, ctx: _Ctx, base: Kind) -> None:
+        """The checks of ``node.value[...]`` where the value is of the kind ``base``."""
         if isinstance(base, Coroutine):
             self.coroutine_misuse(node.value, base, "indexing it")
             return
@@ -1104,7 +1336,7 @@ class _Walker:
     def truth_test(
         self, node: ast.expr, parent: ast.AST, *, fixable: bool = True, nofix: bool = False
     ) -> None:
-        self.expr(node, _Ctx(parent, truth=True, nofix=nofix))
+        self.expr(node, _TRUTH[nofix])
         kind = self.inf.infer(node)
         if isinstance(kind, Coroutine):
             self.coroutine_misuse(
@@ -1150,7 +1382,6 @@ class _Walker:
         comp: ast.AST | None = None,
     ) -> None:
         genexp_first = isinstance(comp, ast.GeneratorExp)
-        for_pos = self.for_keyword(owner)
         if is_async:
             if isinstance(kind, Manager):
                 fix = (
@@ -1180,6 +1411,7 @@ class _Walker:
             return
         if isinstance(kind, AsyncQueryIterator):
             fix = None
+            for_pos = self.for_keyword(owner)
             if for_pos is not None and not nofix and not genexp_first:
                 fix = Fix(
                     "Use `async for`",
@@ -1199,6 +1431,7 @@ class _Walker:
             return
         if isinstance(kind, QueryIterator):
             fix = None
+            for_pos = self.for_keyword(owner)
             if for_pos is not None and not nofix and not genexp_first:
                 fix = self.rename_iterator_fix(node, for_pos)
             self.report(
@@ -1213,6 +1446,7 @@ class _Walker:
             return
         assert isinstance(kind, QuerySet)
         fix = None
+        for_pos = self.for_keyword(owner)
         if for_pos is not None and not nofix and not genexp_first:
             fix = Fix(
                 "Use `async for`", Applicability.SAFE, (Edit(Span(*for_pos, *for_pos), "async "),)
@@ -1364,7 +1598,7 @@ class _Walker:
         if self.source.lines.slice(tail).strip() != ")":
             return None
         arg_text = self.source.segment(arg)
-        parens = _needs_parens_in(ctx.parent, node)
+        parens = _needs_parens_in(self.parent_of(node), node)
         if name in ("len", "bool"):
             method = self.version_has(
                 "async_queryset_methods", "count" if name == "len" else "exists"
@@ -1456,11 +1690,12 @@ class _Walker:
         if isinstance(recv, Instance) and recv.lazy_user:
             return  # reported once, as the request.user access
         callee = self.text(func)
+        parent = self.parent_of(node)
         offload = (
-            isinstance(ctx.parent, ast.Call)
-            and ctx.parent is not node
-            and is_offload_call(ctx.parent, self.qualify)
-            and node in ctx.parent.args
+            isinstance(parent, ast.Call)
+            and parent is not node
+            and is_offload_call(parent, self.qualify)
+            and node in parent.args
         )
         if family in ("queryset", "related"):
             table = (
@@ -1841,7 +2076,7 @@ class _Walker:
         local, import_edit = self.doc.import_edit(ASGIREF, "sync_to_async")
         func_span = self.span(node.func)
         node_span = self.span(node)
-        parens = _needs_parens_in(ctx.parent, node)
+        parens = _needs_parens_in(self.parent_of(node), node)
         edits = [
             Edit(_point(func_span), ("(await " if parens else "await ") + f"{local}("),
             Edit(_end_point(func_span), ")"),
@@ -1858,18 +2093,19 @@ class _Walker:
 
     def await_edits(self, node: ast.expr, ctx: _Ctx) -> list[Edit]:
         span = self.span(node)
-        if _needs_parens_in(ctx.parent, node):
+        if _needs_parens_in(self.parent_of(node), node):
             return [Edit(_point(span), "(await "), Edit(_end_point(span), ")")]
         return [Edit(_point(span), "await ")]
 
     def replace_expr_fix(
         self, node: ast.expr, ctx: _Ctx, text: str, title: str, *, negated: bool = False
     ) -> Fix:
-        if _needs_parens_in(ctx.parent, node) or (
+        if _needs_parens_in(self.parent_of(node), node) or (
             negated
-            and ctx.parent is not None
+            and self.parent_of(node) is not None
             and not isinstance(
-                ctx.parent, (ast.If, ast.While, ast.Assign, ast.Return, ast.IfExp, ast.Assert)
+                self.parent_of(node),
+                (ast.If, ast.While, ast.Assign, ast.Return, ast.IfExp, ast.Assert),
             )
         ):
             text = f"({text})"
@@ -1892,8 +2128,21 @@ _EXPR_KINDS: tuple[tuple[type | tuple[type, ...], Callable[..., None]], ...] = (
     (ast.FormattedValue, _Walker._formatted_expr),
     (ast.Lambda, _Walker._lambda_expr),
     (ast.NamedExpr, _Walker._named_expr),
+    (ast.Dict, _Walker._dict_expr),
+    ((ast.List, ast.Tuple, ast.Set), _Walker._elements_expr),
+    ((ast.BinOp, ast.Slice), _Walker._operands_expr),
 )
-_EXPR_HANDLERS: dict[type, Callable[..., None]] = {}
+
+
+class _Handlers(dict[type, Callable[..., None]]):
+    """Node class -> its ``_Walker`` expression handler, worked out on first use."""
+
+    def __missing__(self, cls: type) -> Callable[..., None]:
+        handler = self[cls] = _expr_handler(cls)
+        return handler
+
+
+_EXPR_HANDLERS = _Handlers()
 
 
 def _expr_handler(cls: type) -> Callable[..., None]:

@@ -14,9 +14,10 @@ methods in other modules are judged without re-reading their files.
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..django.models import USER_MANAGER, ManagerSpec, ModelIndex, ModelInfo
 from ..facts import async_table
@@ -112,6 +113,8 @@ def _session_async() -> dict[str, tuple[str | None, dict[str, str]]]:
 
 
 SESSION_ASYNC = _session_async()  # aget -> get, aset -> None, apop -> pop, ahas_key -> has_key
+
+_UNSET = object()  # "not given" / "not worked out yet", where None is an answer
 
 # -- kinds ------------------------------------------------------------------------------------
 #
@@ -332,6 +335,17 @@ class Effect:
 
 
 NO_EFFECT = Effect("unknown")
+_ASYNC_EFFECTS: dict[tuple[str, str], Effect] = {}
+
+
+def _async_effect(family: str, name: str) -> Effect:
+    """``Effect("async", family, Coroutine(None, name))``, one shared value per name (effects
+    and kinds are never changed once made)."""
+    key = (family, name)
+    effect = _ASYNC_EFFECTS.get(key)
+    if effect is None:
+        effect = _ASYNC_EFFECTS[key] = Effect("async", family, Coroutine(None, name))
+    return effect
 
 
 @dataclass
@@ -365,6 +379,17 @@ class Knowledge:
         self.models = models
         self._memo: dict[tuple[int, str], _MethodMemo] = {}
         self._funcs: dict[int, FunctionInfo] = {}  # keep ids alive while memoised
+        # ``_kind_of_qualified`` answers of the index's current generation, shared by every
+        # document: (qualified, directory of the asking file) -> kind. ``resolve`` reads the
+        # asking file only for its directory (the nearest of several same-named modules).
+        self._kinds: dict[tuple[str, object], Kind | None] = {}
+        self._kinds_generation = -1
+        self._dirs: dict[str | None, object] = {}  # an asking file -> its directory (or None)
+        # ``_method_of`` answers of the index's current generation: (class, name) -> found.
+        self._methods: dict[
+            tuple[str, str], tuple[ClassInfo, FunctionInfo, ModuleInfo | None] | None
+        ] = {}
+        self._methods_generation = -1
         # Every cross-file lookup an analysis makes is appended here (when set), with its
         # result, so a cached analysis can later be re-validated by repeating the lookups.
         self.recorder: list[Dep] | None = None
@@ -465,11 +490,25 @@ class Knowledge:
     def _method_of(
         self, qualified_class: str, name: str
     ) -> tuple[ClassInfo, FunctionInfo, ModuleInfo | None] | None:
+        generation = self.models.project.generation
+        if generation != self._methods_generation:
+            self._methods.clear()
+            self._methods_generation = generation
+        key = (qualified_class, name)
+        methods = self._methods
+        found = methods.get(key, _UNSET)
+        if found is _UNSET:
+            found = methods[key] = self._find_method(qualified_class, name)
+        return found  # type: ignore[return-value]
+
+    def _find_method(
+        self, qualified_class: str, name: str
+    ) -> tuple[ClassInfo, FunctionInfo, ModuleInfo | None] | None:
         found = self.models.find_method(qualified_class, name)
         if found is None:
             return None
         _, cls, function = found
-        return cls, function, self.models.project.module_at(cls.path)
+        return cls, function, self.models.module_of(cls)
 
     def class_attr_model(self, qualified_class: str, attr: str) -> str | None:
         result = self._class_attr_model(qualified_class, attr)
@@ -482,6 +521,21 @@ class Knowledge:
         return result
 
     def _kind_of_qualified(self, qualified: str, near: str | None) -> Kind | None:
+        generation = self.models.project.generation
+        if generation != self._kinds_generation:
+            self._kinds.clear()
+            self._kinds_generation = generation
+        directory = self._dirs.get(near, _UNSET)
+        if directory is _UNSET:
+            directory = self._dirs[near] = os.path.dirname(near) if near else None
+        key = (qualified, directory)
+        kinds = self._kinds
+        found = kinds.get(key, _UNSET)
+        if found is _UNSET:
+            found = kinds[key] = self._look_up_kind(qualified, near)
+        return found  # type: ignore[return-value]
+
+    def _look_up_kind(self, qualified: str, near: str | None) -> Kind | None:
         models = self.models
         if qualified in models.models:
             return ModelClass(qualified)
@@ -517,7 +571,9 @@ class Knowledge:
 
     def attribute(self, kind: Kind | None, name: str, at: Anchor | None = None) -> Kind | None:
         """``kind.name`` (not called)."""
-        if isinstance(kind, ModelClass):
+        if kind is None:
+            return None
+        if type(kind) is ModelClass:  # (kinds are compared by class: none is subclassed)
             info = self.models.model(kind.model)
             if info is None:
                 # A model outside the project (jedi said so): its default manager at least.
@@ -529,15 +585,15 @@ class Knowledge:
             if name == "_base_manager":
                 return Manager(kind.model, insert_at=at)
             return None
-        if isinstance(kind, Instance):
+        if type(kind) is Instance:
             return self.instance_attribute(kind, name)
-        if isinstance(kind, Request):
+        if type(kind) is Request:
             if name == "user":
                 return Instance(self.models.user_model, loaded=None, lazy_user=not kind.user_loaded)
             if name == "session":
                 return Session()
             return None
-        if isinstance(kind, SelfOf):
+        if type(kind) is SelfOf:
             return self.self_attribute(kind, name)
         if isinstance(kind, (QuerySet, Manager)) and name == "model" and kind.model:
             return ModelClass(kind.model)
@@ -633,10 +689,15 @@ class Knowledge:
         return QuerySet(model) if model else None
 
     # -- method calls -------------------------------------------------------------------------
-    def method(self, recv: Kind | None, name: str, args: CallArgs | None = None) -> Effect:
-        """What ``recv.name(...)`` does."""
-        if isinstance(recv, (Manager, QuerySet)):
-            return self._queryset_method(recv, name, args)
+    def method(
+        self, recv: Kind | None, name: str, args: CallArgs | None = None, at: Anchor | None = None
+    ) -> Effect:
+        """What ``recv.name(...)`` does (``at``: the call, where the QuerySet a lazy method of a
+        Manager or QuerySet returns is anchored; else where its receiver's was)."""
+        if recv is None:
+            return NO_EFFECT
+        if type(recv) is Manager or type(recv) is QuerySet:
+            return self._queryset_method(recv, name, args, at)
         if isinstance(recv, Instance):
             return self._instance_method(recv, name)
         if isinstance(recv, ModelClass):
@@ -694,10 +755,10 @@ class Knowledge:
         )
 
     def _queryset_method(
-        self, recv: Manager | QuerySet, name: str, args: CallArgs | None
+        self, recv: Manager | QuerySet, name: str, args: CallArgs | None, at: Anchor | None = None
     ) -> Effect:
         model = recv.model
-        if isinstance(recv, Manager) and name == "all" and recv.related is not None:
+        if type(recv) is Manager and name == "all" and recv.related is not None:
             related = recv.related
             return Effect(
                 "lazy",
@@ -712,12 +773,12 @@ class Knowledge:
             )
         if name in QS_LAZY:
             base = self._as_queryset(recv)
-            return Effect("lazy", "queryset", _chain_lazy(base, name, args))
+            return Effect("lazy", "queryset", _chain_lazy(base, name, args, at))
         if name == "iterator":
             return Effect("iterator", "queryset", QueryIterator(self._as_queryset(recv)))
         if name == "aiterator":
             return Effect("async_iter", "queryset", AsyncQueryIterator(self._as_queryset(recv)))
-        related_manager = isinstance(recv, Manager) and recv.related is not None
+        related_manager = type(recv) is Manager and recv.related is not None
         if related_manager and name in RELATED_ONLY:
             return Effect("query", "related")
         if (
@@ -736,7 +797,10 @@ class Knowledge:
             )
         if name.startswith("a") and (name[1:] in QS_EVALUATING or name[1:] in RELATED_ONLY):
             family = "related" if related_manager and name[1:] in RELATED_ONLY else "queryset"
-            return Effect("async", family, Coroutine(self._evaluated_result(recv, name[1:]), name))
+            result = self._evaluated_result(recv, name[1:])
+            if result is None:
+                return _async_effect(family, name)
+            return Effect("async", family, Coroutine(result, name))
         if (
             isinstance(recv, Manager)
             and recv.builtin == USER_MANAGER
@@ -812,7 +876,7 @@ class Knowledge:
         if name in MODEL_EVALUATING:
             return Effect("query", "model")
         if name.startswith("a") and name[1:] in MODEL_EVALUATING:
-            return Effect("async", "model", Coroutine(None, name))
+            return _async_effect("model", name)
         if name in MODEL_VALIDATION:
             if info is not None and info.has_unique_checks:
                 return Effect("query", "validation")
@@ -935,8 +999,17 @@ def _kind_key(kind: Kind | None) -> str:
 
 
 def _opaque(qs: QuerySet) -> QuerySet:
-    """A QuerySet shaped by code djvet does not read: relations may be selected/prefetched."""
-    return replace(qs, select=None, prefetch=qs.prefetch | {"*"}, only=None, deferred=frozenset())
+    """A QuerySet shaped by code djvet does not read: relations may be selected/prefetched.
+    (``replace(qs, select=None, prefetch=qs.prefetch | {"*"}, only=None, deferred=frozenset())``,
+    built directly: see ``_anchored``.)"""
+    return QuerySet(
+        qs.model, qs.queryset_class, None, qs.prefetch | _ANY, None, _NONE, qs.rows, qs.combined,
+        qs.from_prefetch, qs.related, qs.cached, qs.insert_at, qs.raw,
+    )  # fmt: skip
+
+
+_ANY: frozenset[str] = frozenset({"*"})
+_NONE: frozenset[str] = frozenset()
 
 
 def _prefetched(prefetched: frozenset[str], name: str) -> bool:
@@ -1031,7 +1104,6 @@ class CallArgs:
 # The lazy methods whose call arguments ``_chain_lazy`` reads; for every other method the
 # arguments are not looked at.
 _SHAPING_METHODS = frozenset({"select_related", "prefetch_related", "only", "defer"})
-_UNSET = object()
 
 
 def _anchored(qs: QuerySet, at: Anchor) -> QuerySet:
@@ -1040,6 +1112,16 @@ def _anchored(qs: QuerySet, at: Anchor) -> QuerySet:
     return QuerySet(
         qs.model, qs.queryset_class, qs.select, qs.prefetch, qs.only, qs.deferred, qs.rows,
         qs.combined, qs.from_prefetch, qs.related, qs.cached, at, qs.raw,
+    )  # fmt: skip
+
+
+def _refreshed(qs: QuerySet, related: RelatedInfo | None, at: Anchor | None = None) -> QuerySet:
+    """``replace(qs, from_prefetch=False, related=related, cached="no")`` (and ``insert_at=at``
+    when given), built directly (see ``_anchored``): the QuerySet a lazy method returns, with
+    no result cache of its own."""
+    return QuerySet(
+        qs.model, qs.queryset_class, qs.select, qs.prefetch, qs.only, qs.deferred, qs.rows,
+        qs.combined, False, related, "no", qs.insert_at if at is None else at, qs.raw,
     )  # fmt: skip
 
 
@@ -1058,8 +1140,33 @@ def _paths(strings: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _chain_lazy(qs: QuerySet, name: str, args: CallArgs | None) -> QuerySet:
-    """The QuerySet after the lazy method ``name``."""
+def _chain_lazy(
+    qs: QuerySet, name: str, args: CallArgs | None, at: Anchor | None = None
+) -> QuerySet:
+    """The QuerySet after the lazy method ``name``, anchored ``at`` the call when given (else
+    where ``qs`` was): built at once for the commonest methods."""
+    if name in ("all", "get_queryset", "using"):
+        if name != "all" or not qs.from_prefetch:
+            return _refreshed(qs, qs.related, at)
+    elif name not in _RESHAPING:
+        return _refreshed(qs, None, at)
+    result = _reshaped(qs, name, args)
+    return result if at is None else _anchored(result, at)
+
+
+# The lazy methods ``_reshaped`` handles; every other one returns a QuerySet like the
+# receiver's, with no result cache and no related-manager origin (``_refreshed``).
+_RESHAPING = frozenset(
+    {
+        "select_related", "prefetch_related", "only", "defer", "values", "values_list",
+        "dates", "datetimes", "raw", "all", *QS_COMBINATORS,
+    }
+)  # fmt: skip
+
+
+def _reshaped(qs: QuerySet, name: str, args: CallArgs | None) -> QuerySet:
+    """``_chain_lazy`` of the methods of ``_RESHAPING`` (and ``all()`` of a prefetched
+    relation, which is the relation itself)."""
     if name == "select_related":
         if args is None or not args.all_literal:
             return replace(qs, select=None)
@@ -1090,13 +1197,7 @@ def _chain_lazy(qs: QuerySet, name: str, args: CallArgs | None) -> QuerySet:
         return replace(qs, combined=True, related=None, from_prefetch=False, cached="no")
     if name == "raw":
         return QuerySet(qs.model, raw=True)
-    if name in ("all", "get_queryset", "using"):
-        return (
-            replace(qs, from_prefetch=False, cached="no")
-            if name != "all" or not qs.from_prefetch
-            else qs
-        )
-    return replace(qs, from_prefetch=False, related=None, cached="no")
+    return qs  # ``all()`` of a prefetched relation
 
 
 # -- body-summary evaluation (helpers and custom methods in any module) -----------------------
@@ -1285,6 +1386,19 @@ def module_function_family(qualified: str) -> str | None:
     return MODULE_FUNCTIONS.get(qualified)
 
 
+# Every name ``Inferrer.function_call`` answers: the functions above, their ``a``-prefixed
+# async forms, and three more.
+_KNOWN_CALLS = frozenset(
+    {
+        "django.contrib.auth.get_user_model",
+        "django.db.transaction.atomic",
+        "django.core.paginator.Paginator",
+        *MODULE_FUNCTIONS,
+        *(f"{module}.a{name}" for module, _, name in (q.rpartition(".") for q in MODULE_FUNCTIONS)),
+    }
+)
+
+
 # -- expression inference over one function's AST --------------------------------------------
 
 
@@ -1298,8 +1412,14 @@ class Env:
         return Env(dict(self.names))
 
     def merged(self, other: Env) -> Env:
-        keys = set(self.names) | set(other.names)
-        return Env({k: merge(self.names.get(k), other.names.get(k)) for k in keys})
+        mine, theirs = self.names, other.names
+        if mine == theirs:  # most branches bind nothing new: every ``merge`` keeps its kind
+            return Env(dict(mine))
+        merged: dict[str, Kind | None] = {}
+        for key in mine.keys() | theirs.keys():
+            a, b = mine.get(key), theirs.get(key)
+            merged[key] = a if a is b else merge(a, b)
+        return Env(merged)
 
 
 class Lookups:
@@ -1311,14 +1431,18 @@ class Lookups:
     with it, so no answer outlives the index state it was read from.
     """
 
-    __slots__ = ("classes", "kinds", "qualified", "resolves")
+    __slots__ = ("annotations", "classes", "kinds", "names", "qualified", "resolves", "self_kinds")
 
     def __init__(self) -> None:
         # (qualified, near) -> (kind, the dependency ``kind_of_qualified`` records)
         self.kinds: dict[tuple[str, str | None], tuple[Kind | None, Dep]] = {}
+        # a name as written, not bound in the function -> its entry of ``kinds``
+        self.names: dict[str, tuple[Kind | None, Dep]] = {}
         self.qualified: dict[str, str] = {}  # name as written -> ``Knowledge.qualify`` of it
         self.resolves: dict[str, bool] = {}  # qualified -> the index resolves it
         self.classes: dict[str, str | None] = {}  # qualified -> ``ModelIndex.qualified_class``
+        self.annotations: dict[str, Kind | None] = {}  # class name -> a parameter's kind
+        self.self_kinds: dict[str, Kind | None] = {}  # enclosing class -> the kind of ``self``
 
 
 class Inferrer:
@@ -1342,8 +1466,9 @@ class Inferrer:
         self.source_path = module.path if module is not None else None
         # Shared by every function of the document (all in ``module``).
         self.lookups = lookups if lookups is not None else Lookups()
-        self._cache: dict[int, Kind | None] = {}
-        self._effects: dict[int, Effect] = {}
+        # By node (not ``id(node)``: a key keeps its node alive, so no id is ever reused).
+        self._cache: dict[ast.AST, Kind | None] = {}
+        self._effects: dict[ast.AST, Effect] = {}
 
     def qualify(self, name: str) -> str:
         """``Knowledge.qualify`` of ``name`` in this document's module (asked once per name)."""
@@ -1360,31 +1485,50 @@ class Inferrer:
     def bind_params(self, node: ast.AsyncFunctionDef | ast.FunctionDef) -> None:
         args = node.args
         every = (*args.posonlyargs, *args.args, *args.kwonlyargs)
+        names = self.env.names
         for index, arg in enumerate(every):
             kind: Kind | None = None
             if index == 0 and arg.arg in ("self", "cls") and self.enclosing_class:
                 kind = self.self_kind() if arg.arg == "self" else None
             elif arg.annotation is not None:
-                name = annotation_name(arg.annotation)
+                annotation = arg.annotation
+                # ``annotation_name`` of a plain name is the name.
+                name = (
+                    annotation.id if type(annotation) is ast.Name else annotation_name(annotation)
+                )
                 if name:
-                    qualified = self.qualify(name)
-                    model = self._class_named(qualified)
-                    if model and model in self.k.models.models:
-                        kind = Instance(model, loaded=None)
-                    elif qualified.rsplit(".", 1)[-1] in (
-                        "HttpRequest",
-                        "ASGIRequest",
-                        "WSGIRequest",
-                    ):
-                        kind = Request()
+                    kind = self.annotated_kind(name)
             elif arg.arg == "request":
                 kind = Request()
-            self.env.names[arg.arg] = kind
+            names[arg.arg] = kind
+
+    def annotated_kind(self, name: str) -> Kind | None:
+        """A parameter annotated with the class ``name``: a model instance, the request, or
+        unknown (worked out once per name and document; it records no dependency)."""
+        annotations = self.lookups.annotations
+        found = annotations.get(name, _UNSET)
+        if found is _UNSET:
+            kind: Kind | None = None
+            qualified = self.qualify(name)
+            model = self._class_named(qualified)
+            if model and model in self.k.models.models:
+                kind = Instance(model, loaded=None)
+            elif qualified.rsplit(".", 1)[-1] in ("HttpRequest", "ASGIRequest", "WSGIRequest"):
+                kind = Request()
+            found = annotations[name] = kind
+        return found  # type: ignore[return-value]
 
     def self_kind(self) -> Kind | None:
         name = self.enclosing_class
         if not name:
             return None
+        self_kinds = self.lookups.self_kinds
+        found = self_kinds.get(name, _UNSET)
+        if found is _UNSET:
+            found = self_kinds[name] = self._self_kind(name)
+        return found  # type: ignore[return-value]
+
+    def _self_kind(self, name: str) -> Kind | None:
         models = self.k.models
         if name in models.models:
             return Instance(name, loaded=None)
@@ -1397,86 +1541,144 @@ class Inferrer:
 
     def set_kind(self, node: ast.AST, kind: Kind | None) -> None:
         """Override the inferred kind of ``node`` (the walker refines ``request.user``)."""
-        self._cache[id(node)] = kind
+        self._cache[node] = kind
 
     def infer(self, node: ast.AST | None) -> Kind | None:
         if node is None:
             return None
-        key = id(node)
-        kind = self._cache.get(key, _UNSET)
+        cache = self._cache
+        kind = cache.get(node, _UNSET)
         if kind is _UNSET:
-            kind = self._cache[key] = self._infer(node)
+            if type(node) is ast.Name:  # ``_infer_name``, the commonest, without the calls
+                names = self.env.names
+                name = node.id
+                if name in names:
+                    kind = names[name]
+                else:
+                    found = self.lookups.names.get(name)
+                    if found is None:
+                        kind = self.global_kind(name)
+                    else:  # ``global_kind`` of a name asked before: its kind, its dependency
+                        recorder = self.k.recorder
+                        if recorder is not None:
+                            recorder.append(found[1])
+                        kind = found[0]
+                cache[node] = kind
+            else:
+                kind = cache[node] = _INFER_HANDLERS[type(node)](self, node)
         return kind  # type: ignore[return-value]
 
+    def name_kind(self, name: str) -> Kind | None:
+        """The kind of a plain name here: bound in the function, else the module-level name."""
+        names = self.env.names
+        if name in names:
+            return names[name]
+        return self.global_kind(name)
+
+    def global_kind(self, name: str) -> Kind | None:
+        """``kind_of(qualify(name))`` of a name as written here, not bound in the function (a
+        plain or dotted name): asked once per document, the dependency recorded each time."""
+        lookups = self.lookups
+        found = lookups.names.get(name)
+        if found is None:
+            qualified = self.qualify(name)
+            kind = self.kind_of(qualified)
+            lookups.names[name] = lookups.kinds[(qualified, self.source_path)]
+            return kind
+        # What ``kind_of_qualified`` does for a repeated question: record the same dependency.
+        recorder = self.k.recorder
+        if recorder is not None:
+            recorder.append(found[1])
+        return found[0]
+
     def _infer(self, node: ast.AST) -> Kind | None:
-        if isinstance(node, ast.Name):
-            if node.id in self.env.names:
-                return self.env.names[node.id]
-            return self.kind_of(self.qualify(node.id))
-        if isinstance(node, ast.Attribute):
-            dotted_name = self.dotted_qualified(node)
-            if dotted_name is not None:
-                kind = self.kind_of(dotted_name)
+        return _INFER_HANDLERS[type(node)](self, node)
+
+    # One method per node class (``_INFER_HANDLERS``); the kind of anything else is unknown.
+    def _infer_name(self, node: ast.Name) -> Kind | None:
+        return self.name_kind(node.id)
+
+    def _infer_attribute(self, node: ast.Attribute) -> Kind | None:
+        value = node.value
+        if type(value) is ast.Name or type(value) is ast.Attribute:  # else no dotted name
+            local = self.dotted_local(node)
+            if local is not None:
+                kind = self.global_kind(local)  # ``kind_of(dotted_qualified(node))``
                 if kind is not None:
                     return kind
-            base = self.infer(node.value)
-            if base is None and node.attr in MANAGER_ATTRS and isinstance(node.value, ast.Name):
-                base = self.external_model_class(node.value)
-            result = self.k.attribute(base, node.attr, node)
-            if isinstance(base, SelfOf) and result is None:
-                found = self.k.method_of(base.cls, node.attr)
+        base = self.infer(value)
+        attr = node.attr
+        if base is None:
+            if attr in MANAGER_ATTRS and isinstance(value, ast.Name):
+                base = self.external_model_class(value)
+            if base is None:
+                return None  # ``Knowledge.attribute`` of an unknown kind is unknown
+        result = self.k.attribute(base, attr, node)
+        if result is not None:
+            return result
+        if isinstance(base, SelfOf):
+            found = self.k.method_of(base.cls, attr)
+            if found is not None:
+                _, function, module = found
+                return Function(f"self.{attr}", function, module, base)
+        elif isinstance(base, Instance):
+            info = self.k.models.model(base.model)
+            if info is not None and info.cls is not None and attr not in info.fields:
+                found = self.k.method_of(base.model, attr)
                 if found is not None:
                     _, function, module = found
-                    return Function(f"self.{node.attr}", function, module, base)
-            if isinstance(base, Instance) and result is None:
-                info = self.k.models.model(base.model)
-                if info is not None and info.cls is not None and node.attr not in info.fields:
-                    found = self.k.method_of(base.model, node.attr)
-                    if found is not None:
-                        _, function, module = found
-                        return Function(f"{info.short_name}.{node.attr}", function, module, base)
-            return result
-        if isinstance(node, ast.Call):
-            return self.call_result(node)
-        if isinstance(node, ast.Await):
-            inner = self.infer(node.value)
-            if isinstance(inner, Coroutine):
-                return inner.result
+                    return Function(f"{info.short_name}.{attr}", function, module, base)
+        return None
+
+    def _infer_call(self, node: ast.Call) -> Kind | None:
+        return self.effect(node).result
+
+    def _infer_await(self, node: ast.Await) -> Kind | None:
+        inner = self.infer(node.value)
+        if isinstance(inner, Coroutine):
+            return inner.result
+        return None
+
+    def _infer_subscript(self, node: ast.Subscript) -> Kind | None:
+        base = self.infer(node.value)
+        if base is None:
             return None
-        if isinstance(node, ast.Subscript):
-            base = self.infer(node.value)
-            index = node.slice
-            if isinstance(base, QuerySet):
-                if isinstance(index, ast.Slice):
-                    if index.step is None:
-                        return replace(base, from_prefetch=False, cached="no")
-                    return ListOf(_element(base))
-                return _element(base)
-            if isinstance(base, ListOf):
-                return base if isinstance(index, ast.Slice) else base.item
+        index = node.slice
+        if isinstance(base, QuerySet):
+            if isinstance(index, ast.Slice):
+                if index.step is None:
+                    return _refreshed(base, base.related)
+                return ListOf(_element(base))
+            return _element(base)
+        if isinstance(base, ListOf):
+            return base if isinstance(index, ast.Slice) else base.item
+        if (
+            isinstance(base, TupleOf)
+            and isinstance(index, ast.Constant)
+            and isinstance(index.value, int)
+        ) and -len(base.items) <= index.value < len(base.items):
+            return base.items[index.value]
+        if isinstance(base, Connections):
+            return Connection()
+        return None
+
+    def _infer_comprehension(self, node: ast.ListComp | ast.SetComp) -> Kind | None:
+        if len(node.generators) == 1 and isinstance(node.elt, ast.Name):
+            generator = node.generators[0]
             if (
-                isinstance(base, TupleOf)
-                and isinstance(index, ast.Constant)
-                and isinstance(index.value, int)
-            ) and -len(base.items) <= index.value < len(base.items):
-                return base.items[index.value]
-            if isinstance(base, Connections):
-                return Connection()
-            return None
-        if isinstance(node, (ast.ListComp, ast.SetComp)):
-            if len(node.generators) == 1 and isinstance(node.elt, ast.Name):
-                generator = node.generators[0]
-                if (
-                    isinstance(generator.target, ast.Name)
-                    and generator.target.id == node.elt.id
-                    and not generator.ifs
-                ):
-                    return ListOf(element_of(self.infer(generator.iter)))
-            return ListOf(None)
-        if isinstance(node, ast.NamedExpr):
-            kind = self.infer(node.value)
-            self.env.names[node.target.id] = kind
-            return kind
+                isinstance(generator.target, ast.Name)
+                and generator.target.id == node.elt.id
+                and not generator.ifs
+            ):
+                return ListOf(element_of(self.infer(generator.iter)))
+        return ListOf(None)
+
+    def _infer_named(self, node: ast.NamedExpr) -> Kind | None:
+        kind = self.infer(node.value)
+        self.env.names[node.target.id] = kind
+        return kind
+
+    def _infer_other(self, node: ast.AST) -> Kind | None:
         return None
 
     def external_model_class(self, node: ast.Name) -> Kind | None:
@@ -1509,8 +1711,18 @@ class Inferrer:
 
     def dotted_qualified(self, node: ast.Attribute) -> str | None:
         """``transaction.atomic`` -> ``django.db.transaction.atomic`` when the root is an import."""
-        parts: list[str] = []
-        current: ast.AST = node
+        local = self.dotted_local(node)
+        return self.qualify(local) if local is not None else None
+
+    def dotted_local(self, node: ast.Attribute) -> str | None:
+        """``transaction.atomic`` as written, when its root is an import (not rebound here)."""
+        current: ast.AST = node.value
+        if type(current) is ast.Name:  # ``root.attr``, the common case, without the loop
+            root = current.id
+            if root in self.env.names or self.module is None or root not in self.module.imports:
+                return None
+            return f"{root}.{node.attr}"
+        parts: list[str] = [node.attr]
         while isinstance(current, ast.Attribute):
             parts.append(current.attr)
             current = current.value
@@ -1519,53 +1731,84 @@ class Inferrer:
         if self.module is None or current.id not in self.module.imports:
             return None
         parts.append(current.id)
-        return self.qualify(".".join(reversed(parts)))
+        return ".".join(reversed(parts))
 
     def call_result(self, node: ast.Call) -> Kind | None:
         return self.effect(node).result
 
+    def visited_call(self, node: ast.Call, receiver: object = _UNSET) -> Effect:
+        """``effect(node)`` for the walker, once it walked the call's parts (``receiver``: the
+        kind of ``node.func.value`` when the walker has it); the call's kind,
+        ``effect(node).result`` whenever asked, is noted with it."""
+        effects = self._effects
+        effect = effects.get(node)
+        if effect is None:
+            effect = effects[node] = self.call_effect(node, receiver)
+        self._cache.setdefault(node, effect.result)
+        return effect
+
     def effect(self, node: ast.Call) -> Effect:
         """What this call does (computed once per node)."""
-        key = id(node)
-        found = self._effects.get(key)
+        found = self._effects.get(node)
         if found is None:
-            found = self.call_effect(node)
-            self._effects[key] = found
+            found = self._effects[node] = self.call_effect(node)
         return found
 
-    def call_effect(self, node: ast.Call) -> Effect:
+    def call_effect(self, node: ast.Call, receiver: object = _UNSET) -> Effect:
+        # Node classes and kinds are compared by class on this hot path (see ``_INFER_KINDS``).
         func = node.func
-        if isinstance(func, ast.Attribute):
-            qualified = self.dotted_qualified(func)
-            if qualified is not None:
+        if type(func) is ast.Attribute:
+            value = func.value
+            qualified: str | None = None
+            # ``dotted_qualified(func)``, worked out only when it can be one of ``_KNOWN_CALLS``
+            # (all Django's): the import the dotted name starts with is Django's.
+            if type(value) is ast.Name:
+                target = self.module.imports.get(value.id) if self.module is not None else None
+                if (
+                    target is not None
+                    and target.startswith("django")
+                    and value.id not in self.env.names
+                ):
+                    qualified = f"{target}.{func.attr}"  # ``root.attr``: the import's target
+            elif type(value) is ast.Attribute:
+                local = self.dotted_local(func)
+                if (
+                    local is not None
+                    and self.module is not None
+                    and self.module.imports[local.partition(".")[0]].startswith("django")
+                ):
+                    qualified = self.qualify(local)
+            if qualified is not None and qualified in _KNOWN_CALLS:
                 effect = self.function_call(qualified, node)
                 if effect is not None:
                     return effect
-            recv = self.infer(func.value)
-            if isinstance(recv, Function):
-                return NO_EFFECT
+            recv = self.infer(value) if receiver is _UNSET else cast("Kind | None", receiver)
+            if recv is None or type(recv) is Function:
+                return NO_EFFECT  # (``Knowledge.method`` of an unknown receiver: no effect)
             # The arguments shape only these methods' QuerySets (``_chain_lazy``).
             args = CallArgs.from_call(node) if func.attr in _SHAPING_METHODS else None
-            effect = self.k.method(recv, func.attr, args)
+            effect = self.k.method(recv, func.attr, args, node)
             result = effect.result
             if (
-                effect.what == "lazy" and isinstance(result, QuerySet) and effect.family != "custom"
-            ) and not (
-                isinstance(recv, Manager) and recv.related is not None and func.attr == "all"
-            ):
+                effect.what == "lazy"
+                and type(result) is QuerySet
+                and result.insert_at is not node  # (anchored already by ``method``)
+                and effect.family != "custom"
+            ) and not (type(recv) is Manager and recv.related is not None and func.attr == "all"):
                 effect = _with_result(effect, _anchored(result, node))
             return effect
-        if isinstance(func, ast.Name):
+        if type(func) is ast.Name:
             if func.id in self.env.names:
                 kind = self.env.names[func.id]
                 if isinstance(kind, ModelClass):
                     return Effect("none", "", Instance(kind.model, loaded=None))
                 return NO_EFFECT
             qualified = self.qualify(func.id)
-            effect = self.function_call(qualified, node)
-            if effect is not None:
-                return effect
-            kind = self.kind_of(qualified)
+            if qualified in _KNOWN_CALLS:
+                effect = self.function_call(qualified, node)
+                if effect is not None:
+                    return effect
+            kind = self.global_kind(func.id)  # ``kind_of(qualified)``
             if isinstance(kind, ModelClass):
                 return Effect("none", "", Instance(kind.model, loaded=None))
             if isinstance(kind, Function):
@@ -1576,8 +1819,8 @@ class Inferrer:
 
     def function_call(self, qualified: str, node: ast.Call) -> Effect | None:
         """Calls of module-level Django functions djvet knows by their qualified name."""
-        if not qualified.startswith("django."):
-            return None  # every name below is Django's
+        if qualified not in _KNOWN_CALLS:
+            return None  # every name below is one of these
         if qualified in ("django.contrib.auth.get_user_model",):
             return Effect("none", "", ModelClass(self.k.models.user_model))
         if qualified == "django.db.transaction.atomic":
@@ -1615,3 +1858,31 @@ class Inferrer:
                 family = module_function_family(sync) or ""
                 return Effect("async", family, Coroutine(inner.result if inner else None, short))
         return None
+
+
+# ``Inferrer._infer``'s method per node class: the first of these a class is (a subclass of),
+# in this order; anything else is unknown.
+_INFER_KINDS: tuple[tuple[type | tuple[type, ...], Callable[..., Kind | None]], ...] = (
+    (ast.Name, Inferrer._infer_name),
+    (ast.Attribute, Inferrer._infer_attribute),
+    (ast.Call, Inferrer._infer_call),
+    (ast.Await, Inferrer._infer_await),
+    (ast.Subscript, Inferrer._infer_subscript),
+    ((ast.ListComp, ast.SetComp), Inferrer._infer_comprehension),
+    (ast.NamedExpr, Inferrer._infer_named),
+)
+
+
+class _InferHandlers(dict[type, Callable[..., "Kind | None"]]):
+    """Node class -> its ``Inferrer`` method, worked out on first use."""
+
+    def __missing__(self, cls: type) -> Callable[..., Kind | None]:
+        handler = next(
+            (method for kinds, method in _INFER_KINDS if issubclass(cls, kinds)),
+            Inferrer._infer_other,
+        )
+        self[cls] = handler
+        return handler
+
+
+_INFER_HANDLERS = _InferHandlers()

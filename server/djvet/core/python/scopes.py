@@ -11,8 +11,9 @@ argument subtrees, it only needs to know such a call when it sees one, to explai
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..text import LineIndex
 from .facts import Call, Ref, Value, dotted
@@ -27,8 +28,7 @@ OFFLOAD_FUNCTIONS = frozenset(
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
-@dataclass(frozen=True)
-class AsyncFunction:
+class AsyncFunction(NamedTuple):
     """One ``async def`` and the project class it is a method of (qualified), if any."""
 
     node: ast.AsyncFunctionDef
@@ -50,44 +50,148 @@ def async_functions(tree: ast.Module, lines: LineIndex | None = None) -> Iterato
     if lines is None:
         yield from _walk(tree, None)
         return
-    previous, current = _LAST_WALK, {}
-    found: list[AsyncFunction] = []
-    for stmt in tree.body:
-        entry = previous.get(id(stmt))
-        if entry is None or entry[0] is not stmt:
-            entry = (stmt, list(_walk(ast.Module(body=[stmt], type_ignores=[]), lines)))
-        current[id(stmt)] = entry
-        found.extend(entry[1])
+    previous = _LAST_WALK
+    if previous and not previous.keys().isdisjoint(map(id, tree.body)):
+        current, found = _walk_statements(tree, _AsyncText(lines), previous)
+    else:
+        # A tree seen for the first time (every file of a CLI run; a buffer just opened):
+        # first without looking into function bodies, which is the whole answer when the
+        # text spells ``async def`` no more often than that found.
+        current, found = _walk_statements(tree, _AsyncText(lines, shallow=True), {})
+        if len(found) != _async_def_count(lines.text):
+            current, found = _walk_statements(tree, _AsyncText(lines), {})
     _LAST_WALK = current
     yield from found
 
 
-def _walk(tree: ast.Module, lines: LineIndex | None) -> Iterator[AsyncFunction]:
-    stack: list[tuple[ast.AST, str | None, bool]] = [(tree, None, False)]
-    text = lines.text if lines is not None else ""
-    while stack:
-        node, class_name, in_function = stack.pop()
-        if lines is not None and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = node.body[0].lineno - 1 if node.body else node.lineno
-            last = node.end_lineno or node.lineno
-            if text.find("async", lines.line_start(first), lines.line_start(last)) < 0:
+# ``async`` and ``def`` are separated by blanks and backslash line continuations only, so
+# each ``async def`` of a module is one match in its text (strings and comments may add more).
+# (No ``\b`` in front: it would keep ``re`` from searching for the literal ``async`` first.)
+_ASYNC_DEF = re.compile(r"async[\s\\]+def\b")
+
+
+def _async_def_count(text: str) -> int:
+    """How often ``text`` spells ``async def`` (at least once per ``async def`` it holds)."""
+    count = 0
+    for match in _ASYNC_DEF.finditer(text):
+        start = match.start()
+        if start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_"):
+            count += 1
+    return count
+
+
+_Walked = dict[int, tuple[ast.stmt, list[AsyncFunction]]]
+
+
+def _walk_statements(
+    tree: ast.Module, marks: _AsyncText, previous: _Walked
+) -> tuple[_Walked, list[AsyncFunction]]:
+    """The ``async def``s under each top-level statement (from ``previous`` for a statement
+    walked last time), in order."""
+    current: _Walked = {}
+    found: list[AsyncFunction] = []
+    for stmt in tree.body:
+        # Only a statement with a body can hold an ``async def`` (``_walk`` descends into
+        # nothing else), and its lines then have the word ``async``: imports and other simple
+        # statements, and most classes and functions, are not walked.
+        if type(stmt) not in _BODY_TYPES:
+            continue
+        entry = previous.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            if type(stmt) is ast.AsyncFunctionDef and not marks.in_body(stmt):
+                entry = (stmt, [AsyncFunction(stmt, None)])
+            elif not marks.within(stmt.lineno - 1, stmt.end_lineno or stmt.lineno):
+                entry = (stmt, [])
+            else:
+                entry = (stmt, list(_walk(ast.Module(body=[stmt], type_ignores=[]), marks)))
+        current[id(stmt)] = entry
+        found.extend(entry[1])
+    return current, found
+
+
+class _AsyncText:
+    """Where a module's text has the word ``async``, by line range (``shallow``: take no
+    function body to hold an ``async def``)."""
+
+    __slots__ = ("line_start", "shallow", "text")
+
+    def __init__(self, lines: LineIndex, *, shallow: bool = False) -> None:
+        self.text = lines.text
+        self.line_start = lines.line_start
+        self.shallow = shallow
+
+    def within(self, first: int, stop: int) -> bool:
+        """Does the word occur on a line in ``[first, stop)``?"""
+        line_start = self.line_start
+        return self.text.find("async", line_start(first), line_start(stop)) >= 0
+
+    def in_body(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Can the function's body hold an ``async def``? Only inside a statement with a body
+        of its own, and only if the function's lines have the word."""
+        if self.shallow:
+            return False
+        for stmt in node.body:
+            if type(stmt) in _BODY_TYPES:
+                break
+        else:
+            return False
+        first = node.body[0].lineno - 1 if node.body else node.lineno
+        return self.within(first, node.end_lineno or node.lineno)
+
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+# The node classes with a ``body`` (``hasattr(node, "body")`` for a parsed node, without the
+# exception a missing attribute raises).
+_BODY_TYPES = frozenset(
+    cls
+    for cls in vars(ast).values()
+    if isinstance(cls, type) and issubclass(cls, ast.AST) and "body" in cls._fields
+)
+
+
+def _walk(tree: ast.Module, marks: _AsyncText | None) -> Iterator[AsyncFunction]:
+    found: list[AsyncFunction] = []
+    _collect(tree.body, None, False, marks, found)
+    return iter(found)
+
+
+def _collect(
+    body: list[ast.stmt],
+    class_name: str | None,
+    in_function: bool,
+    marks: _AsyncText | None,
+    found: list[AsyncFunction],
+) -> None:
+    """The ``async def``s of one block, in the order of a depth-first walk with a stack: the
+    block's own ``async def``s last to first, then each nested block first to last. (Node
+    classes are compared by ``type``: parsed trees hold the classes of ``ast`` themselves.)"""
+    nested: list[tuple[ast.stmt, str | None, bool]] = []
+    for stmt in reversed(body):
+        if type(stmt) is ast.AsyncFunctionDef:
+            found.append(AsyncFunction(stmt, class_name if not in_function else None))
+            nested.append((stmt, None, True))
+        elif type(stmt) is ast.FunctionDef:
+            nested.append((stmt, None, True))
+        elif type(stmt) is ast.ClassDef:
+            qualname = stmt.name if class_name is None else f"{class_name}.{stmt.name}"
+            nested.append((stmt, None if in_function else qualname, in_function))
+        elif type(stmt) in _BODY_TYPES:  # if/for/while/with/try blocks, handlers and cases
+            nested.append((stmt, class_name, in_function))
+    for node, inner_class, inner_function in reversed(nested):
+        inner: list[ast.stmt]
+        if type(node) is ast.FunctionDef or type(node) is ast.AsyncFunctionDef:
+            if marks is not None and not marks.in_body(node):
                 continue
-        body: list[ast.stmt] = []
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            value = getattr(node, field, None)
-            if isinstance(value, list):
-                body.extend(value)
-        for stmt in reversed(body):
-            if isinstance(stmt, ast.AsyncFunctionDef):
-                yield AsyncFunction(stmt, class_name if not in_function else None)
-                stack.append((stmt, None, True))
-            elif isinstance(stmt, ast.FunctionDef):
-                stack.append((stmt, None, True))
-            elif isinstance(stmt, ast.ClassDef):
-                qualname = stmt.name if class_name is None else f"{class_name}.{stmt.name}"
-                stack.append((stmt, None if in_function else qualname, in_function))
-            elif hasattr(stmt, "body"):  # if/for/while/with/try/match blocks and handlers
-                stack.append((stmt, class_name, in_function))
+            inner = node.body
+        elif type(node) is ast.ClassDef:
+            inner = node.body
+        else:
+            inner = []
+            for field in _BLOCK_FIELDS:
+                value = getattr(node, field, None)
+                if isinstance(value, list):
+                    inner.extend(value)
+        _collect(inner, inner_class, inner_function, marks, found)
 
 
 def is_offload_call(node: ast.Call, qualify: Callable[[str], str]) -> bool:
