@@ -33,6 +33,7 @@ from .core.project import (
     walk_files,
 )
 from .core.python import facts as facts_module
+from .core.python.async_orm import remember_functions
 from .core.python.edits import round_trips
 from .core.python.facts import ModuleInfo, extract_module
 from .core.python.parse import PythonSource, parse_python
@@ -442,9 +443,15 @@ def check_project(
         project, files, settings, jobs, todo, hits, stale, outcomes, mode, unsafe,
         index_progress, check_progress,
     )  # fmt: skip
-    facts = _run_parallel(run, count) if parallel else None
-    if facts is None:
-        facts = _run_serial(run)
+    # A check analyses each file once: nothing gains from keeping each function's async-ORM
+    # issues for a re-analysis (fixes re-check the files they change, so they keep them).
+    remember_functions(mode != "check")
+    try:
+        facts = _run_parallel(run, count) if parallel else None
+        if facts is None:
+            facts = _run_serial(run)
+    finally:
+        remember_functions(True)
     return facts, [o for o in outcomes if o is not None]
 
 
