@@ -17,7 +17,7 @@ import ast
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from ..django.models import USER_MANAGER, ManagerSpec, ModelIndex, ModelInfo
 from ..facts import async_table
@@ -115,6 +115,23 @@ def _session_async() -> dict[str, tuple[str | None, dict[str, str]]]:
 SESSION_ASYNC = _session_async()  # aget -> get, aset -> None, apop -> pop, ahas_key -> has_key
 
 _UNSET = object()  # "not given" / "not worked out yet", where None is an answer
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _IndexMemo(dict[_K, _V]):
+    """Answers worked out from the index, kept while its generation stays the same."""
+
+    generation = -1
+
+    def of(self, generation: int) -> _IndexMemo[_K, _V]:
+        """This memo, emptied first when the index changed since its answers."""
+        if generation != self.generation:
+            self.clear()
+            self.generation = generation
+        return self
+
 
 # -- kinds ------------------------------------------------------------------------------------
 #
@@ -382,14 +399,12 @@ class Knowledge:
         # ``_kind_of_qualified`` answers of the index's current generation, shared by every
         # document: (qualified, directory of the asking file) -> kind. ``resolve`` reads the
         # asking file only for its directory (the nearest of several same-named modules).
-        self._kinds: dict[tuple[str, object], Kind | None] = {}
-        self._kinds_generation = -1
+        self._kinds: _IndexMemo[tuple[str, object], Kind | None] = _IndexMemo()
         self._dirs: dict[str | None, object] = {}  # an asking file -> its directory (or None)
         # ``_method_of`` answers of the index's current generation: (class, name) -> found.
-        self._methods: dict[
+        self._methods: _IndexMemo[
             tuple[str, str], tuple[ClassInfo, FunctionInfo, ModuleInfo | None] | None
-        ] = {}
-        self._methods_generation = -1
+        ] = _IndexMemo()
         # Every cross-file lookup an analysis makes is appended here (when set), with its
         # result, so a cached analysis can later be re-validated by repeating the lookups.
         self.recorder: list[Dep] | None = None
@@ -490,12 +505,8 @@ class Knowledge:
     def _method_of(
         self, qualified_class: str, name: str
     ) -> tuple[ClassInfo, FunctionInfo, ModuleInfo | None] | None:
-        generation = self.models.project.generation
-        if generation != self._methods_generation:
-            self._methods.clear()
-            self._methods_generation = generation
         key = (qualified_class, name)
-        methods = self._methods
+        methods = self._methods.of(self.models.project.generation)
         found = methods.get(key, _UNSET)
         if found is _UNSET:
             found = methods[key] = self._find_method(qualified_class, name)
@@ -521,15 +532,11 @@ class Knowledge:
         return result
 
     def _kind_of_qualified(self, qualified: str, near: str | None) -> Kind | None:
-        generation = self.models.project.generation
-        if generation != self._kinds_generation:
-            self._kinds.clear()
-            self._kinds_generation = generation
+        kinds = self._kinds.of(self.models.project.generation)
         directory = self._dirs.get(near, _UNSET)
         if directory is _UNSET:
             directory = self._dirs[near] = os.path.dirname(near) if near else None
         key = (qualified, directory)
-        kinds = self._kinds
         found = kinds.get(key, _UNSET)
         if found is _UNSET:
             found = kinds[key] = self._look_up_kind(qualified, near)
