@@ -83,22 +83,41 @@ class UrlValue:
     has_args: bool
 
 
+def _name_assigns(body: list[ast.stmt]) -> Iterator[tuple[str, ast.Assign]]:
+    """``name = value`` statements of ``body`` (one plain name assigned), with the name."""
+    for stmt in body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
+            yield stmt.targets[0].id, stmt
+
+
+_SET_UPS = frozenset({"setUp", "setUpTestData", "setUpClass", "asyncSetUp"})
+
+
+def _class_scope_statements(node: ast.ClassDef) -> Iterator[ast.stmt]:
+    """The statements ``_class_scope`` reads ``self.x`` bindings from: ``name = value`` in the
+    class body, and the set-up methods."""
+    assigns = {id(stmt) for _, stmt in _name_assigns(node.body)}
+    for stmt in node.body:
+        if id(stmt) in assigns or (
+            isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in _SET_UPS
+        ):
+            yield stmt
+
+
 class _Evaluator:
     """What URL a Python expression denotes: ``reverse("x")``, ``"/a/?next=/"``, a variable."""
 
     def __init__(self, module: ModuleInfo, tree: ast.Module) -> None:
         self.module = module
         self.module_constants: dict[str, ast.expr] = {}
-        for stmt in tree.body:
-            if (
-                isinstance(stmt, ast.Assign)
-                and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], ast.Name)
-            ):
-                name = stmt.targets[0].id
-                self.module_constants[name] = (
-                    stmt.value if name not in self.module_constants else ast.Constant(None)
-                )
+        for name, stmt in _name_assigns(tree.body):
+            self.module_constants[name] = (
+                stmt.value if name not in self.module_constants else ast.Constant(None)
+            )
 
     def qualified(self, node: ast.expr) -> str | None:
         name = _dotted(node)
@@ -267,20 +286,13 @@ class _Scope(Mapping[str, ast.expr]):
         return self.table().get(key, default)
 
 
-_SET_UPS = frozenset({"setUp", "setUpTestData", "setUpClass", "asyncSetUp"})
-
-
 def _class_scope(node: ast.ClassDef) -> dict[str, ast.expr]:
     """``self.x`` bindings of a test class: class attributes and setUp/setUpTestData assignments."""
     scope: dict[str, ast.expr] = {}
-    for stmt in node.body:
-        if (
-            isinstance(stmt, ast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name)
-        ):
-            scope[f"self.{stmt.targets[0].id}"] = stmt.value
-        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in _SET_UPS:
+    for stmt in _class_scope_statements(node):
+        if isinstance(stmt, ast.Assign):
+            scope[f"self.{stmt.targets[0].id}"] = stmt.value  # type: ignore[attr-defined]
+        else:
             for sub in walk(stmt):
                 if isinstance(sub, ast.Assign) and len(sub.targets) == 1:
                     target = sub.targets[0]
@@ -486,24 +498,8 @@ class _Reach:
 
 def _module_constants(tree: ast.Module) -> Iterator[ast.stmt]:
     """The statements ``_Evaluator`` reads module constants from."""
-    for stmt in tree.body:
-        if (
-            isinstance(stmt, ast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name)
-        ):
-            yield stmt
-
-
-def _class_scope_statements(node: ast.ClassDef) -> Iterator[ast.stmt]:
-    """The statements ``_class_scope`` reads ``self.x`` bindings from."""
-    for stmt in node.body:
-        if (
-            isinstance(stmt, ast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name)
-        ) or (isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in _SET_UPS):
-            yield stmt
+    for _, stmt in _name_assigns(tree.body):
+        yield stmt
 
 
 @dataclass(frozen=True)
