@@ -296,25 +296,26 @@ def settings_key(settings: Settings) -> str:
 
 
 def dependency_stamps(
-    root: Path, settings: Settings, tree: Iterable[Path] | None = None
+    root: Path, settings: Settings, tree: Iterable[str] | None = None
 ) -> dict[str, Stamp | None]:
     """The stamp of every file a check may read: the index's Python files and templates.
 
-    ``tree`` is the project walk of ``root`` when the caller has it already.
+    ``tree`` is the project walk of ``root`` (path strings) when the caller has it already.
     """
-    from .core.project import walk_files
+    from .core.project import RelativePaths, has_py_suffix, walk_file_paths
     from .core.sources import classify
     from .core.types import SourceKind
 
     wanted = (SourceKind.PYTHON, SourceKind.DJANGO_TEMPLATE, SourceKind.JINJA2)
     root = root.resolve()
+    below_root = RelativePaths(root)
     out: dict[str, Stamp | None] = {}
-    for path in tree if tree is not None else walk_files(root, root, settings.exclude):
-        if path.suffix != ".py" and (
-            classify(path.relative_to(root), None, settings.template_dirs) not in wanted
+    for key in tree if tree is not None else walk_file_paths(root, root, settings.exclude):
+        if not has_py_suffix(key) and (
+            classify(below_root.of(key) or key, None, settings.template_dirs) not in wanted
         ):
             continue
-        out[str(path)] = file_stamp(str(path))
+        out[key] = file_stamp(key)
     return out
 
 

@@ -216,7 +216,7 @@ def _check(
 
     cache = None if args.no_cache else ResultCache(root, settings)
     cached = cache.load_results() if cache is not None else Results()
-    walked: dict[str, list[Path]] = {}
+    walked: dict[str, list[str]] = {}
     jobs = collect_jobs(args.paths, root, settings, cwd, on_error, walked)
     tree = walked.get(str(root))  # checking the whole project: one walk serves every step
     # The stamps say which cached results still hold: none to compare without a cache.

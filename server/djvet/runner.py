@@ -28,9 +28,10 @@ from .core.project import (
     ProjectIndex,
     RelativePaths,
     digest_text,
+    has_py_suffix,
     is_excluded,
     module_name,
-    walk_files,
+    walk_file_paths,
 )
 from .core.python import facts as facts_module
 from .core.python.async_orm import remember_functions
@@ -131,7 +132,7 @@ def collect_jobs(
     settings: Settings,
     cwd: Path,
     on_error: Callable[[str, str], None],
-    walked: dict[str, list[Path]] | None = None,
+    walked: dict[str, list[str]] | None = None,
 ) -> list[Job]:
     """The files to check under ``targets``, classified; explicitly named files are always checked.
 
@@ -151,18 +152,17 @@ def collect_jobs(
         def walk_error(path: Path, message: str) -> None:
             on_error(below_cwd.of(str(path)) or str(path), message)
 
-        found = list(walk_files(root, absolute, settings.exclude, walk_error))
+        found = list(walk_file_paths(root, absolute, settings.exclude, walk_error))
         if walked is not None and not explicit:
             walked[str(absolute)] = found
-        for path in found:
-            key = str(path)
+        for key in found:
             if key in seen:
                 continue
-            relative = below_root.of(key) or path.name
+            relative = below_root.of(key) or key.rpartition(os.sep)[2]
             if not explicit and settings.exclude and is_excluded(relative, settings.exclude):
                 continue
             kind = classify(relative, None, settings.template_dirs)
-            display = below_cwd.of(key) or str(path)
+            display = below_cwd.of(key) or key
             if kind is SourceKind.OTHER:
                 if explicit:
                     on_error(display, "not a Python, Django template or Jinja2 file; skipped")
@@ -398,7 +398,7 @@ def check_project(
     cached: CachedModules | None = None,
     reuse: Mapping[str, CheckResult] | None = None,
     want_facts: bool = True,
-    tree: Sequence[Path] | None = None,
+    tree: Sequence[str] | None = None,
     index_progress: Callable[[int, int], None] | None = None,
     check_progress: Callable[[int], None] | None = None,
 ) -> tuple[ModuleFacts | None, list[FileOutcome]]:
@@ -426,9 +426,9 @@ def check_project(
     files = (
         list(tree)
         if tree is not None
-        else list(walk_files(project.root, project.root, project.excludes))
+        else list(walk_file_paths(project.root, project.root, project.excludes))
     )
-    python = [str(p) for p in files if p.suffix == ".py"]
+    python = [key for key in files if has_py_suffix(key)]
     hits, stale = _split_cached(python, cached)
     count = workers if workers is not None else available_cores()
     # Each worker holds a whole index: no more workers than the tree keeps busy.
@@ -460,7 +460,7 @@ class _Run:
     """What one ``check_project`` run indexes and checks, for the serial and parallel paths."""
 
     project: ProjectIndex
-    files: Sequence[Path]  # the walk of the root
+    files: Sequence[str]  # the walk of the root
     settings: Settings
     jobs: Sequence[Job]
     todo: Sequence[int]  # the jobs to check (the others' outcomes are known)

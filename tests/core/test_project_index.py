@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+from pathlib import Path
 
-from djvet.core.project import ProjectIndex, in_memory_project, is_excluded
+from hypothesis import given
+from hypothesis import strategies as st
+
+from djvet.core.project import (
+    ProjectIndex,
+    has_py_suffix,
+    in_memory_project,
+    is_excluded,
+    walk_file_paths,
+)
 from djvet.core.python.facts import Call, Lit, Ref, Seq
 
 FILES = {
@@ -121,3 +132,29 @@ def test_exclude_globs():
     assert is_excluded("app/migrations/0001.py", ["*/migrations/*"])
     assert is_excluded("legacy/a/b.py", ["legacy/**"])
     assert not is_excluded("app/views.py", ["legacy/**", "*.html"])
+
+
+@given(
+    st.lists(st.sampled_from(["a", ".", "py", "P", "Y", "x", "_"]), max_size=8).map("".join),
+    st.sampled_from(["", "/dir/", "/d.py/", "rel/"]),
+)
+def test_has_py_suffix_is_paths_suffix_test(name: str, folder: str) -> None:
+    path = f"{folder}{name}"
+    if name in ("", ".", "..") or path.endswith("/"):
+        return  # the walk yields file paths only
+    assert has_py_suffix(path) == (Path(path).suffix == ".py")
+
+
+def test_the_walk_yields_path_strings_of_the_files_the_index_reads(tmp_path: Path) -> None:
+    for rel in ("a.py", "pkg/b.py", "pkg/templates/t.html", ".git/x.py", "venv/pyvenv.cfg",
+                "venv/lib/c.py", ".py", "notes.txt"):  # fmt: skip
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    found = list(walk_file_paths(tmp_path, tmp_path))
+    assert all(isinstance(path, str) for path in found)
+    relative = [os.path.relpath(path, tmp_path) for path in found]
+    assert relative == [".py", "a.py", "notes.txt", "pkg/b.py", "pkg/templates/t.html"]
+    index = ProjectIndex(tmp_path)
+    index.scan(files=found)
+    assert sorted(os.path.relpath(p, tmp_path) for p in index.modules) == ["a.py", "pkg/b.py"]
+    assert [os.path.relpath(p, tmp_path) for p in index.templates] == ["pkg/templates/t.html"]

@@ -113,6 +113,14 @@ class RelativePaths:
         return path[len(self.prefix) :].replace(os.sep, "/")
 
 
+def has_py_suffix(path: str) -> bool:
+    """``Path(path).suffix == ".py"`` for a file's path as the walk gives it (no trailing
+    separator), without building the path object."""
+    name = path.rpartition(os.sep)[2]
+    dot = name.rfind(".")
+    return 0 < dot == len(name) - 3 and name.endswith(".py")
+
+
 def walk_files(
     root: Path,
     start: Path,
@@ -120,20 +128,32 @@ def walk_files(
     on_error: Callable[[Path, str], None] | None = None,
 ) -> Iterator[Path]:
     """Files under ``start`` (a file yields itself), skipping VCS dirs, venvs, excludes, symlink loops."""
+    for path in walk_file_paths(root, start, excludes, on_error):
+        yield Path(path)
+
+
+def walk_file_paths(
+    root: Path,
+    start: Path,
+    excludes: Iterable[str] = (),
+    on_error: Callable[[Path, str], None] | None = None,
+) -> Iterator[str]:
+    """``walk_files`` as path strings (``str(start)`` joined with the names below it): the CLI
+    walks every file of the project, and a path object costs more than the walk itself."""
     patterns = (*DEFAULT_EXCLUDES, *excludes)
     if start.is_file():
-        yield start
+        yield str(start)
         return
     seen_dirs: set[tuple[int, int]] = set()
-    stack = [start]
+    stack = [str(start)]
     below_root = RelativePaths(root)
     while stack:
         directory = stack.pop()
         try:
-            stat = directory.stat()
+            stat = os.stat(directory)
         except OSError as exc:
             if on_error:
-                on_error(directory, str(exc))
+                on_error(Path(directory), str(exc))
             continue
         key = (stat.st_dev, stat.st_ino)
         if key in seen_dirs:
@@ -143,24 +163,24 @@ def walk_files(
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
             if on_error:
-                on_error(directory, str(exc))
+                on_error(Path(directory), str(exc))
             continue
         subdirs = []
         for entry in entries:
-            path = Path(entry.path)
-            relative = below_root.of(entry.path)
+            path = entry.path
+            relative = below_root.of(path)
             if is_excluded(entry.name if relative is None else relative, patterns):
                 continue
             try:
                 if entry.is_dir():
-                    if (path / "pyvenv.cfg").exists():
+                    if os.path.exists(os.path.join(path, "pyvenv.cfg")):
                         continue  # any virtualenv, whatever its name
                     subdirs.append(path)
                 elif entry.is_file():
                     yield path
             except OSError as exc:
                 if on_error:
-                    on_error(path, str(exc))
+                    on_error(Path(path), str(exc))
         stack.extend(reversed(subdirs))
 
 
@@ -248,7 +268,7 @@ class ProjectIndex:
         progress: Callable[[int, int], None] | None = None,
         cached: Mapping[str, tuple[int, int, ModuleInfo]] | None = None,
         *,
-        files: Sequence[Path] | None = None,
+        files: Sequence[str | Path] | None = None,
         validated: bool = False,
     ) -> None:
         """Index every Python file below the root (templates are listed, not read).
@@ -258,24 +278,25 @@ class ProjectIndex:
         the root when the caller has one; ``validated`` says every ``cached`` stamp was just
         taken from the file (the CLI's own extraction), so none is taken again.
         """
-        if files is None:
-            files = list(walk_files(self.root, self.root, self.excludes))
-        python = [p for p in files if p.suffix == ".py"]
+        keys = (
+            [str(path) for path in files]
+            if files is not None
+            else list(walk_file_paths(self.root, self.root, self.excludes))
+        )
+        python = [key for key in keys if has_py_suffix(key)]
         below_root = RelativePaths(self.root)
-        for path in files:
-            key = str(path)
+        for key in keys:
             relative = below_root.of(key)
             if classify(key if relative is None else relative, None, self.template_dirs) in (
                 SourceKind.DJANGO_TEMPLATE,
                 SourceKind.JINJA2,
             ):
                 self.templates.add(key)
-        for count, path in enumerate(python, 1):
-            key = str(path)
+        for count, key in enumerate(python, 1):
             hit = cached.get(key) if cached else None
             if hit is not None and not validated:
                 try:
-                    stat = path.stat()
+                    stat = os.stat(key)
                 except OSError:
                     hit = None
                 else:
@@ -286,7 +307,7 @@ class ProjectIndex:
                 self.stamps[key] = hit[:2]
                 self._register(hit[2])
             else:
-                self.update_file(path, bump=False)
+                self.update_file(key, bump=False)
             if progress and (count % 50 == 0 or count == len(python)):
                 progress(count, len(python))
         self.generation += 1
