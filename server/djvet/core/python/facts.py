@@ -498,6 +498,16 @@ _AsyncCalls = dict[
 _ASYNC_CALLS: RecentFiles[str, _AsyncCalls] = RecentFiles()
 
 
+# Django's migration classes. In a module no ``import`` statement can name (a numbered
+# migration file), their attributes (``dependencies``, ``operations``: often most of a
+# project's code by size) are read by Django's migration loader only, never by a view, model
+# or query djvet analyses: the index keeps their names, not their values.
+_MIGRATION_BASES = frozenset(
+    {"django.db.migrations.Migration", "django.db.migrations.migration.Migration"}
+)
+_NOT_SUMMARISED = Unknown("not summarised")
+
+
 class _Extractor:
     def __init__(
         self,
@@ -525,6 +535,8 @@ class _Extractor:
         self.refs: dict[str, Ref] = {}
         self.async_memo: _AsyncCalls = _ASYNC_CALLS.pop(path, {})
         self.async_kept: _AsyncCalls = {}
+        # A module no ``import`` statement can name (``0001_initial``): a migration file.
+        self.importable = all(part.isidentifier() for part in module.split("."))
 
     # -- names -------------------------------------------------------------------------------
     def qualify(self, name: str) -> str:
@@ -691,11 +703,21 @@ class _Extractor:
         attrs: dict[str, Value] = {}
         meta: dict[str, Value] = {}
         nested: list[str] = []
+        bases = []
+        for base in node.bases:
+            name = dotted(base)
+            if name:
+                bases.append(self.qualify(name))
+            elif isinstance(base, ast.Subscript):  # Generic[T]-style bases
+                inner = dotted(base.value)
+                if inner:
+                    bases.append(self.qualify(inner))
+        migration = not self.importable and any(base in _MIGRATION_BASES for base in bases)
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods[stmt.name] = self.function(stmt, f"{qualname}.")
             elif isinstance(stmt, ast.Assign):
-                value = self.value(stmt.value)
+                value = _NOT_SUMMARISED if migration else self.value(stmt.value)
                 for target in stmt.targets:
                     if isinstance(target, ast.Name):
                         attrs[target.id] = value
@@ -712,7 +734,7 @@ class _Extractor:
                                 deferred=original._deferred,
                             )
             elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                attrs[stmt.target.id] = self.value(stmt.value)
+                attrs[stmt.target.id] = _NOT_SUMMARISED if migration else self.value(stmt.value)
             elif isinstance(stmt, ast.ClassDef):
                 if stmt.name == "Meta":
                     for meta_stmt in stmt.body:
@@ -723,16 +745,7 @@ class _Extractor:
                 else:
                     nested.append(f"{qualname}.{stmt.name}")
                     self.klass(stmt, f"{qualname}.", out)
-        bases = []
         base_values = tuple(self.value(base) for base in node.bases)
-        for base in node.bases:
-            name = dotted(base)
-            if name:
-                bases.append(self.qualify(name))
-            elif isinstance(base, ast.Subscript):  # Generic[T]-style bases
-                inner = dotted(base.value)
-                if inner:
-                    bases.append(self.qualify(inner))
         out[qualname] = ClassInfo(
             name=node.name,
             qualname=qualname,
