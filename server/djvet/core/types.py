@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ _T = TypeVar("_T")
 
 
 def fast_pickle(cls: type[_T]) -> type[_T]:
-    """Pickle a frozen, slotted dataclass as ``cls(*fields)``.
+    """Pickle a frozen, slotted dataclass as ``cls(*fields)``, unpickled slot by slot.
 
     The generic ``__getstate__``/``__setstate__`` that dataclasses give slotted classes call
     ``fields()`` for every object; the project index holds hundreds of thousands of these
@@ -28,15 +29,44 @@ def fast_pickle(cls: type[_T]) -> type[_T]:
         return cls
     names = tuple(f.name for f in fields)
     values = operator.attrgetter(*names)  # the fields' values in C: a tuple for two or more
+    slotted = "__slots__" in cls.__dict__ and not hasattr(cls, "__post_init__")
+    make: Callable[..., _T] = slot_constructor(cls) if slotted else cls
 
-    def __reduce__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
-        return cls, values(self)
+    def __reduce__(self: _T) -> tuple[Callable[..., _T], tuple[Any, ...]]:
+        return make, values(self)
 
-    def __reduce_one__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
-        return cls, (values(self),)
+    def __reduce_one__(self: _T) -> tuple[Callable[..., _T], tuple[Any, ...]]:
+        return make, (values(self),)
 
     cls.__reduce__ = __reduce__ if len(names) > 1 else __reduce_one__  # type: ignore[assignment,method-assign]
     return cls
+
+
+def slot_constructor(cls: type[_T]) -> Callable[..., _T]:
+    """``make(*fields)`` -> a ``cls`` holding exactly those field values, for a slotted
+    dataclass, without calling its ``__init__``: each value goes straight into its slot.
+
+    About 40% cheaper than ``cls(*fields)`` for a frozen dataclass (whose ``__init__`` stores
+    each field through ``object.__setattr__``). For rebuilding objects that were whole when
+    they were taken apart (unpickling): no ``__post_init__``, every field given positionally
+    in declaration order. The function is kept as ``cls._from_fields``, where pickle finds it
+    by name.
+    """
+    existing = cls.__dict__.get("_from_fields")
+    if existing is not None:
+        return existing.__func__  # type: ignore[no-any-return]
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    params = ", ".join(f"v{i}" for i in range(len(names)))
+    stores = "".join(f"    set{i}(obj, v{i})\n" for i in range(len(names)))
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    for i, name in enumerate(names):
+        namespace[f"set{i}"] = cls.__dict__[name].__set__  # the slot's member descriptor
+    exec(f"def make({params}):\n    obj = new(cls)\n{stores}    return obj\n", namespace)
+    make: Callable[..., _T] = namespace["make"]
+    make.__module__ = cls.__module__
+    make.__qualname__ = f"{cls.__qualname__}._from_fields"
+    cls._from_fields = staticmethod(make)  # type: ignore[attr-defined]
+    return make
 
 
 class Severity(enum.IntEnum):

@@ -10,10 +10,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any, TypeVar
 
-from ..types import Span, fast_pickle
+from ..types import Span, fast_pickle, slot_constructor
 from .parse import PythonSource, parse_quiet
 from .recent import RecentFiles
 
@@ -46,7 +47,6 @@ class Seq:
     items: tuple[Value, ...]
 
 
-@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Call:
     """A call: ``func`` is the qualified callee (``django.urls.path``, ``books.views.V.as_view``)."""
@@ -63,6 +63,23 @@ class Call:
             if key == name:
                 return value
         return None
+
+    def __reduce__(self) -> tuple[Callable[..., Call], tuple[Any, ...]]:
+        # The span as four numbers: one Python call less per call site on both ends.
+        span = self.span
+        if type(span) is Span:
+            return _call_with_span, (
+                self.func,
+                self.args,
+                self.kwargs,
+                self.line,
+                self.inner,
+                span.line,
+                span.column,
+                span.end_line,
+                span.end_column,
+            )
+        return _make_call, (self.func, self.args, self.kwargs, self.line, span, self.inner)
 
 
 @fast_pickle
@@ -264,7 +281,30 @@ class FunctionInfo:
         state = "deferred" if self._deferred is not None else f"calls={sorted(self._calls)!r}"
         return f"FunctionInfo({self.qualname!r}, is_async={self.is_async}, {state})"
 
-    def __reduce__(self) -> tuple[type[FunctionInfo], tuple[Any, ...]]:
+    def __reduce__(self) -> tuple[Callable[..., FunctionInfo], tuple[Any, ...]]:
+        deferred, span = self._deferred, self.name_span
+        if (
+            type(deferred) is DeferredBody
+            and type(span) is Span
+            and not self._calls
+            and self._body is None
+            and self._decorator_shape is None
+        ):  # the CLI's usual function: itself, its span and its text in one call on each end
+            return _deferred_function, (
+                self.name,
+                self.qualname,
+                self.is_async,
+                self.decorators,
+                span.line,
+                span.column,
+                span.end_line,
+                span.end_column,
+                self.alias_of,
+                deferred.text,
+                deferred.first_line,
+                deferred.qualifier,
+                deferred.path,
+            )
         return FunctionInfo, (
             self.name,
             self.qualname,
@@ -424,7 +464,6 @@ class _Context:
         self.source = source
 
 
-@fast_pickle
 @dataclass(frozen=True, slots=True)
 class ClassInfo:
     name: str
@@ -441,6 +480,86 @@ class ClassInfo:
     base_values: tuple[
         Value, ...
     ] = ()  # every base as a Value (incl. ``Manager.from_queryset(QS)``)
+
+    def __reduce__(self) -> tuple[Callable[..., ClassInfo], tuple[Any, ...]]:
+        span = self.name_span
+        if type(span) is not Span:
+            return _make_class, _class_values(self)
+        return _class_with_span, (
+            *_class_values_but_span(self),
+            span.line,
+            span.column,
+            span.end_line,
+            span.end_column,
+        )
+
+
+# -- pickling ---------------------------------------------------------------------------------
+# The CLI's workers swap, and its cache stores, every module's facts as a pickle: about
+# 50 objects a module. Spans and deferred bodies travel inside the call, function or class
+# that holds them, and frozen objects are rebuilt slot by slot (``slot_constructor``): fewer
+# Python calls when pickling and when unpickling. The reducers spell out the fields they
+# write: a field added to ``Call`` or ``ClassInfo`` must be added here (checked below).
+_make_span = slot_constructor(Span)
+_make_call = slot_constructor(Call)
+_make_class = slot_constructor(ClassInfo)
+_NO_CALLS: frozenset[str] = frozenset()
+_CLASS_FIELDS = tuple(f.name for f in fields(ClassInfo))
+_CLASS_SPAN_AT = _CLASS_FIELDS.index("name_span")
+_class_values = attrgetter(*_CLASS_FIELDS)
+_class_values_but_span = attrgetter(*(name for name in _CLASS_FIELDS if name != "name_span"))
+if tuple(f.name for f in fields(Call)) != ("func", "args", "kwargs", "line", "span", "inner"):
+    raise TypeError("Call's fields changed: update Call.__reduce__ and _call_with_span")
+
+
+def _call_with_span(
+    func: str,
+    args: tuple[Value, ...],
+    kwargs: tuple[tuple[str, Value], ...],
+    line: int,
+    inner: Call | None,
+    span_line: int,
+    column: int,
+    end_line: int,
+    end_column: int,
+) -> Call:
+    return _make_call(
+        func, args, kwargs, line, _make_span(span_line, column, end_line, end_column), inner
+    )
+
+
+def _class_with_span(*values: Any) -> ClassInfo:
+    at = _CLASS_SPAN_AT
+    return _make_class(*values[:at], _make_span(*values[-4:]), *values[at:-4])
+
+
+def _deferred_function(
+    name: str,
+    qualname: str,
+    is_async: bool,
+    decorators: tuple[Value, ...],
+    line: int,
+    column: int,
+    end_line: int,
+    end_column: int,
+    alias_of: str | None,
+    text: str,
+    first_line: int,
+    qualifier: Qualifier,
+    path: str,
+) -> FunctionInfo:
+    return FunctionInfo(
+        name,
+        qualname,
+        is_async,
+        decorators,
+        _make_span(line, column, end_line, end_column),
+        _NO_CALLS,
+        alias_of,
+        None,
+        None,
+        DeferredBody(text, first_line, qualifier, path),
+    )
 
 
 @dataclass
