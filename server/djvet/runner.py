@@ -36,7 +36,7 @@ from .core.project import (
 from .core.python import facts as facts_module
 from .core.python.async_orm import remember_functions
 from .core.python.edits import round_trips
-from .core.python.facts import ModuleInfo, extract_module
+from .core.python.facts import ModuleInfo, SharedValues, extract_module
 from .core.python.parse import PythonSource, parse_python
 from .core.python.parse import prime as prime_parse
 from .core.rule import Document
@@ -238,10 +238,14 @@ def run_job(
 @dataclass
 class Budget:
     """What one process may still keep from its index build for the check, in characters:
-    parsed trees (``TREE_BUDGET_CHARS`` shared by the processes) and texts."""
+    parsed trees (``TREE_BUDGET_CHARS`` shared by the processes) and texts; and the value
+    objects its modules share."""
 
     trees: int = field(default_factory=lambda: TREE_BUDGET_CHARS)
     texts: int = field(default_factory=lambda: TEXT_BUDGET_CHARS)
+    # The literals and names of every module the process summarises, shared (one object
+    # each, which a worker's pickle of its facts writes once).
+    values: SharedValues = field(default_factory=SharedValues)
 
 
 def extract_modules(
@@ -259,6 +263,7 @@ def extract_modules(
     modules: dict[str, tuple[int, int, ModuleInfo]] = {}
     trees: Trees = {}
     budget = budget if budget is not None else Budget()
+    shared = budget.values
     real_dirs: dict[str, str] = {}
     for key in paths:
         path = Path(key)
@@ -277,6 +282,7 @@ def extract_modules(
                 key,
                 digest_text(text),
                 defer_bodies=True,
+                shared=shared,
             )
         except Exception:  # the index's own read of the file reports what went wrong
             continue

@@ -627,6 +627,18 @@ _MIGRATION_BASES = frozenset(
 _NOT_SUMMARISED = Unknown("not summarised")
 
 
+class SharedValues:
+    """The ``Lit`` and ``Ref`` objects of the modules summarised with it, by value: modules
+    summarised together (a CLI worker's share) hold one object per distinct literal and
+    qualified name, which pickle writes once."""
+
+    __slots__ = ("literals", "refs")
+
+    def __init__(self) -> None:
+        self.literals: dict[tuple[type, object], Lit] = {}
+        self.refs: dict[str, Ref] = {}
+
+
 class _Extractor:
     def __init__(
         self,
@@ -635,6 +647,7 @@ class _Extractor:
         path: str,
         is_package: bool,
         defer_bodies: bool = False,
+        shared: SharedValues | None = None,
     ) -> None:
         self.source = source
         # Sync bodies summarised when first read: only where the text alone parses the same.
@@ -648,9 +661,12 @@ class _Extractor:
         self.local_names: set[str] = set()
         # Set on first use, once imports and module-level names are all collected.
         self.qualify_key: tuple[str, tuple[tuple[str, str], ...], frozenset[str]] | None = None
-        # One object per distinct literal and name of the module (values are immutable):
-        # less memory, and pickling writes each once.
-        self.literals: dict[tuple[type, object], Lit] = {}
+        # One object per distinct literal and name of the module (values are immutable), or
+        # of every module summarised with the same ``SharedValues``: less memory, and
+        # pickling writes each once.
+        shared = shared if shared is not None else SharedValues()
+        self.literals = shared.literals
+        self.qualified_refs = shared.refs
         self.refs: dict[str, Ref] = {}
         self.async_memo: _AsyncCalls = _ASYNC_CALLS.pop(path, {})
         self.async_kept: _AsyncCalls = {}
@@ -720,7 +736,11 @@ class _Extractor:
     def ref(self, name: str) -> Ref:
         found = self.refs.get(name)
         if found is None:
-            found = self.refs[name] = Ref(self.qualify(name))
+            qualified = self.qualify(name)
+            found = self.qualified_refs.get(qualified)
+            if found is None:
+                found = self.qualified_refs[qualified] = Ref(qualified)
+            self.refs[name] = found
         return found
 
     def _kwargs(self, node: ast.Call, depth: int) -> tuple[tuple[str, Value], ...]:
@@ -1350,17 +1370,24 @@ def _class_infos(ex: _Extractor, stmt: ast.ClassDef) -> dict[str, ClassInfo]:
 
 
 def extract_module(
-    source: PythonSource, module: str, path: str, digest: str, *, defer_bodies: bool = False
+    source: PythonSource,
+    module: str,
+    path: str,
+    digest: str,
+    *,
+    defer_bodies: bool = False,
+    shared: SharedValues | None = None,
 ) -> ModuleInfo:
     """Summarise one parsed module for the project index.
 
     ``defer_bodies``: summarise sync function bodies only when first read (see
     ``FunctionInfo``). A one-off run that reads few of them (the CLI) saves most of that
     work; the language server summarises eagerly, so each keystroke's comparison of a
-    module's old and new facts never has to parse function texts again.
+    module's old and new facts never has to parse function texts again. ``shared``: the
+    literal and name objects to share with other modules summarised with it.
     """
     is_package = path.endswith("__init__.py")
-    ex = _Extractor(source, module, path, is_package, defer_bodies)
+    ex = _Extractor(source, module, path, is_package, defer_bodies, shared)
     tree = source.tree
     statements = list(_walk_statements(tree.body))
     ex.collect_imports(statements)
