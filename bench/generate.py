@@ -1654,11 +1654,14 @@ def gen_migrations(app: AppSpec, earlier: list[AppSpec], sink: list[Planted]) ->
     """)
     for other in deps_other:
         initial.add(f'("{other}", "0001_initial"),', indent=8)
-    initial.add("""
+    initial.add(
+        """
             ]
 
             operations = [
-    """)
+    """,
+        indent=4,
+    )
     for model in app.models:
         initial.add(
             f'''
@@ -1708,9 +1711,7 @@ def gen_migrations(app: AppSpec, earlier: list[AppSpec], sink: list[Planted]) ->
         ''',
             indent=8,
         )
-    initial.add("""
-            ]
-    """)
+    initial.add("]", indent=4)
     out.append(initial)
     previous = "0001_initial"
     rng = app.rng
