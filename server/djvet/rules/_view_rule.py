@@ -13,6 +13,7 @@ from ..core.django.views import (
     MroError,
     ViewResolver,
     index_resolver,
+    outside_the_view_graph,
     resolvers_shareable,
 )
 from ..core.rule import CheckContext, Rule
@@ -33,6 +34,7 @@ def has_view_class(ctx: CheckContext) -> bool:
         module = module_facts(ctx)
         if not module.classes:
             return False
+        classes = list(module.classes.values())
         project = ctx.project
         version = ctx.django_version
         # ``module_facts`` hands out the index's own object when the index holds this text
@@ -41,6 +43,12 @@ def has_view_class(ctx: CheckContext) -> bool:
             # The index holds this very text: one resolver (and its linearisations) serves
             # every document until the index changes.
             if resolvers_shareable(project):
+                # No class of such an index replaces the node of another: a class whose bases
+                # alone rule ``View`` out (models, forms, tests) changes no other class's MRO
+                # and is not placed at all.
+                classes = [cls for cls in classes if not outside_the_view_graph(cls)]
+                if not classes:
+                    return False
                 resolver = index_resolver(project, version)  # the route classifier's too
             else:
                 resolver = project.derived(
@@ -50,7 +58,7 @@ def has_view_class(ctx: CheckContext) -> bool:
                 )
         else:
             resolver = ViewResolver(project, version, module)  # the document is fresher
-        for cls in module.classes.values():
+        for cls in classes:
             try:
                 if VIEW in resolver.linearize(resolver.class_key(cls)):
                     return True

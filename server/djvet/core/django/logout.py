@@ -19,6 +19,7 @@ import bisect
 import enum
 import functools
 import itertools
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,17 @@ from typing import TYPE_CHECKING, Literal
 from packaging.version import Version
 
 from ..project import ProjectIndex
-from ..python.facts import Call, ClassInfo, FunctionInfo, Lit, ModuleInfo, Ref, Seq, Value
+from ..python.facts import (
+    Call,
+    ClassInfo,
+    FunctionInfo,
+    Lit,
+    ModuleInfo,
+    Qualifier,
+    Ref,
+    Seq,
+    Value,
+)
 from ..types import Severity
 from .urls import LOGOUT_VIEW, Route, UrlIndex, ViewSpec, literal_prefix
 from .views import (
@@ -331,38 +342,67 @@ def _logout_aliases(imports: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(local for local, target in imports.items() if target in _LOGOUT_TARGETS)
 
 
+_DEFERRED = operator.attrgetter("deferred")
+
+
 def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
     """``LogoutScreen`` of the whole index (one ``str.find`` pass per word over all texts)."""
-    members: list[tuple[str, FunctionInfo]] = []  # (name in its module or class, function)
+    # One pass over the index (the CLI builds this screen in every worker): each function's
+    # name in its module or class, the function, and its deferred body's text or not.
+    names: list[str] = []
+    functions: list[FunctionInfo] = []
     renames: dict[str, set[str]] = {}  # last part of an import target -> other local names
     imports_of: dict[str, dict[str, str]] = {}  # module name -> its imports
     for module in project.modules.values():
         _add_renames(renames, module.imports)
         imports_of[module.module] = module.imports
-        members.extend(module.functions.items())
+        if module.functions:
+            names.extend(module.functions)
+            functions.extend(module.functions.values())
         for cls in module.classes.values():
-            members.extend(cls.methods.items())
-    deferreds = [function.deferred for _, function in members]
-    text_owner = [index for index, deferred in enumerate(deferreds) if deferred is not None]
-    texts = [deferred.text for deferred in deferreds if deferred is not None]
-    summarised = [index for index, deferred in enumerate(deferreds) if deferred is None]
-    may = {  # indexes into ``members``
-        index for index in summarised if not _LOGOUT_CALLEES.isdisjoint(members[index][1].calls)
+            if cls.methods:
+                names.extend(cls.methods)
+                functions.extend(cls.methods.values())
+    text_owner: list[int] = []  # indexes into ``functions`` of the deferred ones
+    texts: list[str] = []
+    summarised: list[int] = []
+    qualifiers: dict[int, Qualifier] = {}  # by id: the deferred bodies' naming contexts
+    # Runs of consecutive deferred functions sharing a qualifier (a module's functions share
+    # theirs): (qualifier, first, end) over ``text_owner``.
+    runs: list[tuple[Qualifier, int, int]] = []
+    last: Qualifier | None = None
+    start = 0
+    for index, deferred in enumerate(map(_DEFERRED, functions)):
+        if deferred is None:
+            summarised.append(index)
+            continue
+        if deferred.qualifier is not last:
+            if last is not None:
+                runs.append((last, start, len(text_owner)))
+            last = deferred.qualifier
+            start = len(text_owner)
+            qualifiers[id(last)] = last
+        text_owner.append(index)
+        texts.append(deferred.text)
+    if last is not None:
+        runs.append((last, start, len(text_owner)))
+    may = {  # indexes into ``functions``
+        index for index in summarised if not _LOGOUT_CALLEES.isdisjoint(functions[index].calls)
     }
     aliased: set[int] = set()  # ids of the qualifiers that import a logout under some name
-    for qualifier in {id(d.qualifier): d.qualifier for d in deferreds if d is not None}.values():
+    for qualifier in qualifiers.values():
         imports = qualifier.imports  # the module's, unless the index moved on
         known = imports_of.get(qualifier.module)
         if imports is not known and imports != known:
             _add_renames(renames, imports)
         if _logout_aliases(imports):
             aliased.add(id(qualifier))
-    for index in text_owner:
-        deferred = deferreds[index]
-        if deferred is not None and id(deferred.qualifier) in aliased:
-            aliases = _logout_aliases(deferred.qualifier.imports)
-            if any(alias in deferred.text for alias in aliases):
-                may.add(index)
+    for qualifier, first, end in runs if aliased else ():
+        if id(qualifier) in aliased:
+            aliases = _logout_aliases(qualifier.imports)
+            for at in range(first, end):
+                if any(alias in texts[at] for alias in aliases):
+                    may.add(text_owner[at])
     joined = "\0".join(texts)  # no word holds a NUL: a match lies inside one text
     starts = [0, *itertools.accumulate(len(text) + 1 for text in texts)]  # and the end
     if not joined.isascii():
@@ -379,7 +419,7 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
         search(word)
     searched: set[str] = set()
     for _ in range(_MAX_CALL_DEPTH):
-        words = {members[index][0] for index in may}
+        words = {names[index] for index in may}
         frontier = list(words)
         while frontier:  # an import renaming a word spells the same function
             for local in renames.get(frontier.pop(), ()):
@@ -396,12 +436,13 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
             search(word)
         for index in summarised:
             if index not in may and any(
-                name.rpartition(".")[2] in new for name in members[index][1].calls
+                name.rpartition(".")[2] in new for name in functions[index].calls
             ):
                 may.add(index)
-    functions = tuple(function for _, function in members)
     return LogoutScreen(
-        frozenset(id(functions[index]) for index in may), frozenset(map(id, functions)), functions
+        frozenset(id(functions[index]) for index in may),
+        frozenset(map(id, functions)),
+        tuple(functions),
     )
 
 

@@ -280,7 +280,7 @@ def _route_regex(route: str, endpoint: bool) -> tuple[re.Pattern[str] | None, bo
     return re.compile("".join(parts)), has_params
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     """A URLconf entry before it is bound to a root (prefix and namespaces come from above)."""
 
@@ -797,14 +797,27 @@ def _bind(
     display: str,
     index: _Table,
     depth: int = 0,
+    params: bool = False,
 ) -> None:
-    """Flatten the tree below one root into resolution-ordered entries and the name table."""
+    """Flatten the tree below one root into resolution-ordered entries and the name table.
+
+    ``params``: some pattern of ``chain`` has parameters (carried down, not recounted).
+    """
     if depth > _MAX_DEPTH:
         index.entries.append(_Entry(chain, None))
         return
+    entries = index.entries
+    names = index.names
+    # What ``_spellings(namespaces, name)`` puts before each name (the same for every node).
+    prefixes = _spellings(namespaces, "")
     for node in nodes:
-        here = (*chain, node.pattern) if node.pattern is not None else chain
-        shown = display + (node.pattern.display if node.pattern is not None else "")
+        pattern = node.pattern
+        if pattern is not None:
+            here = (*chain, pattern)
+            shown = display + pattern.display
+            here_params = params or pattern.has_params
+        else:
+            here, shown, here_params = chain, display, params
         if node.i18n:
             _bind(
                 node.children or [],
@@ -813,33 +826,38 @@ def _bind(
                 display + "<language>/",
                 index,
                 depth + 1,
+                params,
             )
             continue
         if node.opaque or (node.children is None and node.view is None):
-            index.entries.append(_Entry(here, None, node.never, node.appends_slash))
+            entries.append(_Entry(here, None, node.never, node.appends_slash))
             continue
         if node.children is not None:
             inner_namespaces = (*namespaces, node.namespaces) if node.namespaces else namespaces
-            _bind(node.children, here, inner_namespaces, shown, index, depth + 1)
+            _bind(node.children, here, inner_namespaces, shown, index, depth + 1, here_params)
             continue
         assert node.view is not None
-        has_params = any(p is not None and p.has_params for p in here)
-        spellings = _spellings(namespaces, node.name) if node.name else []
+        name = node.name
+        spellings = [prefix + name for prefix in prefixes] if name else []
         route = Route(
             name=spellings[0] if spellings else None,
             display="/" + shown,
             view=node.view,
             file=node.file,
             span=node.span,
-            has_params=has_params,
+            has_params=here_params,
         )
-        index.entries.append(_Entry(here, route))
+        entries.append(_Entry(here, route))
         for spelling in spellings:
-            index.names.setdefault(spelling, []).append(route)
+            names.setdefault(spelling, []).append(route)
 
 
 def _spellings(namespaces: tuple[tuple[str, ...], ...], name: str) -> list[str]:
-    """Every ``ns:...:name`` that reverses to a route (instance or app namespace per level)."""
+    """Every ``ns:...:name`` that reverses to a route (instance or app namespace per level).
+
+    Each spelling is the one of ``_spellings(namespaces, "")`` at its place followed by
+    ``name`` (``_bind`` computes those prefixes once per include).
+    """
     spellings = [name]
     for level in reversed(namespaces):
         spellings = [f"{ns}:{rest}" for ns in level for rest in spellings][:16]

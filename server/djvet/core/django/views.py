@@ -26,7 +26,7 @@ assumed not to be changed by unseen mixins. The rules report only what is certai
 from __future__ import annotations
 
 import ast
-from collections import Counter
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -351,6 +351,33 @@ def django_class_name(qualified: str) -> str | None:
     return None
 
 
+# Packages ``ViewResolver.lookup`` never looks for in the project: a name under one of them
+# that is not a view-graph class is an outside name (its node has no bases).
+_EXTERNAL_ROOTS = frozenset(
+    {"django", "asgiref", "typing", "typing_extensions", "abc", "builtins", "functools"}
+)
+
+
+def outside_the_view_graph(cls: ClassInfo) -> bool:
+    """True when ``VIEW`` cannot be in the MRO ``ViewResolver`` builds for ``cls``, read from
+    its bases alone (no lookup, no node registered).
+
+    So when each base is neutral (no node) or a name under ``_EXTERNAL_ROOTS`` that is not a
+    view-graph class: ``lookup`` makes it an outside name, a node without bases, whatever the
+    project or the open document holds. The MRO is then ``cls`` and those nodes (or an
+    ``MroError``), and ``cls`` itself is not ``VIEW``. Most model, form, admin and test
+    classes pass; any base that may reach the project or Django's views does not.
+    """
+    if (f"{cls.module}.{cls.qualname}" if cls.module else cls.qualname) == VIEW:
+        return False  # a project that holds Django's own source (its ``class_key``)
+    for base in cls.bases:
+        if base in _NEUTRAL_BASES:
+            continue
+        if base.partition(".")[0] not in _EXTERNAL_ROOTS or django_class_name(base) is not None:
+            return False
+    return True
+
+
 def _version_key(version: Version) -> str:
     """The fact sheet's label for ``version``'s feature release (nearest known one below it)."""
     table: dict[str, object] = facts()["logout"]["http_method_names"]
@@ -483,6 +510,9 @@ class ViewResolver:
     version: Version
     overlay: ModuleInfo | None = None  # the analysed document, fresher than the index
     _nodes: dict[str, _Node] = field(default_factory=dict)
+    # ``node_for``'s answers: (base name, near) -> node key. ``lookup`` reads only the index
+    # and the overlay, fixed for a resolver's life, and nodes are never taken out.
+    _node_keys: dict[tuple[str, str | None], str | None] = field(default_factory=dict)
     _mros: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _subclassed: frozenset[str] | None = None
     # Per node key: (the node, the names ``_defined_in`` finds in its body).
@@ -515,15 +545,7 @@ class ViewResolver:
         if canonical is not None:
             return _Target("class", canonical)
         parts = name.split(".")
-        if parts[0] in (
-            "django",
-            "asgiref",
-            "typing",
-            "typing_extensions",
-            "abc",
-            "builtins",
-            "functools",
-        ):
+        if parts[0] in _EXTERNAL_ROOTS:
             return _Target("external", name)
         for cut in range(len(parts), 0, -1):
             module = self._module(".".join(parts[:cut]), near)
@@ -553,6 +575,14 @@ class ViewResolver:
     # -- classes ---------------------------------------------------------------------------------
     def node_for(self, name: str, near: str | None) -> str | None:
         """The node key of base ``name`` (registering it); None for a neutral base like object."""
+        asked = (name, near)
+        if asked in self._node_keys:
+            return self._node_keys[asked]  # registered when first asked
+        key = self._node_for(name, near)
+        self._node_keys[asked] = key
+        return key
+
+    def _node_for(self, name: str, near: str | None) -> str | None:
         if name in _NEUTRAL_BASES:
             return None
         target = self.lookup(name, near)
@@ -591,17 +621,34 @@ class ViewResolver:
 
     def linearize(self, key: str, _active: frozenset[str] = frozenset()) -> tuple[str, ...]:
         """The C3 MRO of node ``key`` (``object`` left out). Raises MroError like Python would."""
-        if key in self._mros:
-            return self._mros[key]
+        known = self._mros
+        if key in known:
+            return known[key]
         if key in _active:
             raise MroError(f"inheritance cycle through {key}")
-        active = _active | {key}
+        active: frozenset[str] | None = None  # made when a base's MRO is still to be built
+        mros: list[tuple[str, ...]] = []
         bases = self._nodes[key].bases
+        for base in bases:
+            mro = known.get(base)
+            if mro is None:
+                if active is None:
+                    active = _active | {key}
+                mro = self.linearize(base, active)
+            mros.append(mro)
         if len(bases) == 1:
             # The merge of one base's MRO with ``[base]`` is that MRO (it starts with the base).
-            self._mros[key] = (key, *self.linearize(bases[0], active))
-            return self._mros[key]
-        sequences = [list(self.linearize(b, active)) for b in bases] + [list(bases)]
+            known[key] = (key, *mros[0])
+            return known[key]
+        if len(mros) > 1:
+            seen = {key}
+            seen.update(*mros)
+            if len(seen) == 1 + sum(map(len, mros)):
+                # Bases with disjoint MROs (a mixin and a view): C3 takes each base's MRO
+                # whole, in order (see ``test_disjoint_bases_linearize_like_python``).
+                self._mros[key] = (key, *itertools.chain.from_iterable(mros))
+                return self._mros[key]
+        sequences = [list(mro) for mro in mros] + [list(bases)]
         result = [key]
         while True:
             sequences = [s for s in sequences if s]
@@ -1034,16 +1081,15 @@ def resolvers_shareable(project: ProjectIndex) -> bool:
     """
 
     def build() -> bool:
-        names = Counter(module.module for module in project.modules.values())
-        if any(count > 1 for count in names.values()):
-            return False
-        keys: set[str] = set()
-        for cls in project.classes():
-            key = f"{cls.module}.{cls.qualname}" if cls.module else cls.qualname
-            if key in keys or key in DJANGO_CLASSES:
-                return False
-            keys.add(key)
-        return True
+        modules = project.modules.values()
+        if len({module.module for module in modules}) != len(modules):
+            return False  # two modules of one dotted name
+        keys = [
+            f"{cls.module}.{cls.qualname}" if cls.module else cls.qualname
+            for module in modules
+            for cls in module.classes.values()
+        ]
+        return len(set(keys)) == len(keys) and DJANGO_CLASSES.keys().isdisjoint(keys)
 
     return project.derived("djvet.views.resolvers-shareable", build, reads_functions=False)
 
