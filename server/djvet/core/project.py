@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from stat import S_ISLNK
 from typing import Any, Literal, TypeVar
 
 from ..layout import DEFAULT_EXCLUDES
@@ -193,12 +194,13 @@ def module_name(root: Path, path: Path, real_dirs: dict[str, str] | None = None)
     if real_dirs is None:
         real_dirs = {}
     real_root = _real(str(root), real_dirs)
-    directory, name = os.path.split(os.path.abspath(path))
-    real = (
-        os.path.realpath(os.path.join(directory, name))
-        if os.path.islink(os.path.join(directory, name))
-        else os.path.join(_real(directory, real_dirs), name)
-    )
+    full = os.path.abspath(path)
+    directory, name = os.path.split(full)  # (``full`` is ``os.path.join(directory, name)``)
+    try:
+        link = S_ISLNK(os.lstat(full).st_mode)  # ``os.path.islink``
+    except (OSError, ValueError):
+        link = False
+    real = os.path.realpath(full) if link else os.path.join(_real(directory, real_dirs), name)
     if real.startswith(real_root) and real[len(real_root) : len(real_root) + 1] == os.sep:
         relative = real[len(real_root) + 1 :]
     elif real_root == os.sep and real.startswith(os.sep):

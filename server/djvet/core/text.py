@@ -89,6 +89,11 @@ class LineIndex:
         return LineIndex(text, [*starts[: first + 1], *middle, *tail])
 
     @property
+    def starts(self) -> list[int]:
+        """The offset at which each line starts (do not modify)."""
+        return self._starts
+
+    @property
     def line_count(self) -> int:
         return len(self._starts)
 

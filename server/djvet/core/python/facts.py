@@ -586,6 +586,11 @@ class ModuleInfo:
 
 def dotted(node: ast.AST) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
+    kind = type(node)
+    if kind is ast.Name:  # the usual ``name`` and ``module.name``, without the loop
+        return node.id  # type: ignore[attr-defined,no-any-return]
+    if kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[attr-defined]
+        return f"{node.value.id}.{node.attr}"  # type: ignore[attr-defined]
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -639,6 +644,20 @@ class SharedValues:
         self.refs: dict[str, Ref] = {}
 
 
+# Values built field by field, without the frozen dataclasses' ``__init__`` (see
+# ``slot_constructor``): the extraction makes one for nearly every expression it reads.
+_make_lit = slot_constructor(Lit)
+_make_ref = slot_constructor(Ref)
+_make_seq = slot_constructor(Seq)
+# The types of the constants a ``Lit`` holds (``ast`` makes no subclasses of them).
+_LITERAL_TYPES = frozenset({str, int, float, bool, type(None)})
+if _CLASS_FIELDS != (
+    "name", "qualname", "module", "path", "bases", "methods", "attrs", "meta", "decorators",
+    "name_span", "nested", "base_values",
+):  # fmt: skip
+    raise TypeError("ClassInfo's fields changed: update _Extractor.klass")
+
+
 class _Extractor:
     def __init__(
         self,
@@ -668,7 +687,11 @@ class _Extractor:
         self.literals = shared.literals
         self.qualified_refs = shared.refs
         self.refs: dict[str, Ref] = {}
-        self.async_memo: _AsyncCalls = _ASYNC_CALLS.pop(path, {})
+        self.qualified_names: dict[str, str] = {}
+        # ``ast``'s UTF-8 byte columns are code-point columns (an ASCII text without a BOM).
+        self.plain_columns = source.plain_columns
+        # (Deferred bodies never look these up.)
+        self.async_memo: _AsyncCalls = {} if self.defer_bodies else _ASYNC_CALLS.pop(path, {})
         self.async_kept: _AsyncCalls = {}
         # A module no ``import`` statement can name (``0001_initial``): a migration file.
         self.importable = all(part.isidentifier() for part in module.split("."))
@@ -681,57 +704,141 @@ class _Extractor:
         if node is None or depth > 12:
             return Unknown()
         # ``ast`` makes exact node types: one identity test each, the most common first.
-        if type(node) is ast.Constant:
-            if isinstance(node.value, (str, int, float, type(None))):  # bool is an int
-                key = (type(node.value), node.value)
+        kind = type(node)
+        if kind is ast.Constant:
+            constant = node.value  # type: ignore[attr-defined]
+            constant_type = type(constant)
+            if constant_type in _LITERAL_TYPES:
+                key = (constant_type, constant)
                 lit = self.literals.get(key)
                 if lit is None:
-                    lit = self.literals[key] = Lit(node.value)
+                    lit = self.literals[key] = _make_lit(constant)
                 return lit
             return Unknown("Constant")
-        if type(node) is ast.Name:
-            return self.ref(node.id)
-        if type(node) is ast.Starred:
-            return Starred(self.value(node.value, depth + 1))
-        if type(node) is ast.List or type(node) is ast.Tuple or type(node) is ast.Set:
-            return Seq(tuple([self.value(e, depth + 1) for e in node.elts]))
-        if type(node) is ast.BinOp and type(node.op) is ast.Add:
-            left, right = self.value(node.left, depth + 1), self.value(node.right, depth + 1)
-            left_items = left.items if isinstance(left, Seq) else (left,)
-            right_items = right.items if isinstance(right, Seq) else (right,)
-            return Seq(left_items + right_items)
-        name = dotted(node)
-        if name is not None:
-            return self.ref(name)
-        if isinstance(node, ast.Call):
-            func = dotted(node.func)
-            if func is None and isinstance(node.func, ast.Attribute):
-                # ``Manager.from_queryset(QS)()`` / ``include(...)`` chains: keep the inner call.
-                inner = self.value(node.func.value, depth + 1)
-                func_name = (
-                    f"{inner.func}().{node.func.attr}"
-                    if isinstance(inner, Call)
-                    else node.func.attr
-                )
-            elif func is None and isinstance(node.func, ast.Call):
-                inner = self.value(node.func, depth + 1)
-                func_name = f"{inner.func}()" if isinstance(inner, Call) else "<call>"
-                args = tuple(self.value(a, depth + 1) for a in node.args)
-                return Call(
-                    func_name,
-                    args,
-                    self._kwargs(node, depth),
-                    node.lineno - 1,
-                    self.source.span(node),
-                    inner if isinstance(inner, Call) else None,
-                )
+        if kind is ast.Name:
+            found = self.refs.get(node.id)  # type: ignore[attr-defined]
+            return found if found is not None else self.ref(node.id)  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            name = dotted(node)
+            return self.ref(name) if name is not None else Unknown("Attribute")
+        if kind is ast.Call:
+            return self.call(node, depth)  # type: ignore[arg-type]
+        if kind is ast.List or kind is ast.Tuple or kind is ast.Set:
+            return _make_seq(self.values(node.elts, depth + 1))  # type: ignore[attr-defined]
+        if kind is ast.Starred:
+            return Starred(self.value(node.value, depth + 1))  # type: ignore[attr-defined]
+        if kind is ast.BinOp and type(node.op) is ast.Add:  # type: ignore[attr-defined]
+            left = self.value(node.left, depth + 1)  # type: ignore[attr-defined]
+            right = self.value(node.right, depth + 1)  # type: ignore[attr-defined]
+            left_items = left.items if type(left) is Seq else (left,)
+            right_items = right.items if type(right) is Seq else (right,)
+            return _make_seq(left_items + right_items)
+        return Unknown(kind.__name__)
+
+    def values(self, nodes: list[ast.expr], depth: int) -> tuple[Value, ...]:
+        """``value`` of each node: literals and names seen before without a call each (most
+        of the items of a list and the arguments of a call)."""
+        if depth > 12:
+            return tuple([self.value(node, depth) for node in nodes])
+        literals = self.literals
+        refs = self.refs
+        out: list[Value] = []
+        for node in nodes:
+            kind = type(node)
+            if kind is ast.Constant:
+                constant = node.value  # type: ignore[attr-defined]
+                constant_type = type(constant)
+                if constant_type in _LITERAL_TYPES:
+                    key = (constant_type, constant)
+                    lit = literals.get(key)
+                    if lit is None:
+                        lit = literals[key] = _make_lit(constant)
+                    out.append(lit)
+                    continue
+            elif kind is ast.Name:
+                found = refs.get(node.id)  # type: ignore[attr-defined]
+                if found is not None:
+                    out.append(found)
+                    continue
+            out.append(self.value(node, depth))
+        return tuple(out)
+
+    def call(self, node: ast.Call, depth: int) -> Call:
+        """``value`` of a call (``depth``: the call's own)."""
+        func = node.func
+        kind = type(func)
+        inner: Value | None = None
+        if kind is ast.Name:
+            func_name = self.qualified(func.id)  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            name = dotted(func)
+            if name is not None:
+                func_name = self.qualified(name)
             else:
-                func_name = self.qualify(func) if func else "<call>"
-            args = tuple(self.value(a, depth + 1) for a in node.args)
-            return Call(
-                func_name, args, self._kwargs(node, depth), node.lineno - 1, self.source.span(node)
+                # ``Manager.from_queryset(QS)()`` / ``include(...)`` chains: keep the inner call.
+                inner = self.value(func.value, depth + 1)  # type: ignore[attr-defined]
+                attr = func.attr  # type: ignore[attr-defined]
+                func_name = f"{inner.func}().{attr}" if type(inner) is Call else attr
+                inner = None  # (not kept: the callee is an attribute of its result)
+        elif kind is ast.Call:
+            inner = self.value(func, depth + 1)
+            if type(inner) is Call:
+                func_name = f"{inner.func}()"
+            else:
+                func_name, inner = "<call>", None
+        else:
+            func_name = "<call>"
+        depth += 1
+        args = self.values(node.args, depth) if node.args else ()
+        keywords = node.keywords
+        if not keywords:
+            kwargs: tuple[tuple[str, Value], ...] = ()
+        elif depth > 12:
+            kwargs = tuple(
+                [(k.arg, self.value(k.value, depth)) for k in keywords if k.arg is not None]
             )
-        return Unknown(type(node).__name__)
+        else:  # ``values``, with the names
+            literals = self.literals
+            named: list[tuple[str, Value]] = []
+            for keyword in keywords:
+                arg = keyword.arg
+                if arg is None:  # ``**kwargs``
+                    continue
+                item = keyword.value
+                if type(item) is ast.Constant:
+                    constant = item.value
+                    constant_type = type(constant)
+                    if constant_type in _LITERAL_TYPES:
+                        key = (constant_type, constant)
+                        lit = literals.get(key)
+                        if lit is None:
+                            lit = literals[key] = _make_lit(constant)
+                        named.append((arg, lit))
+                        continue
+                named.append((arg, self.value(item, depth)))
+            kwargs = tuple(named)
+        line = node.lineno - 1
+        if self.plain_columns:  # ASCII, no BOM: ``ast``'s byte columns are the columns
+            column = node.col_offset
+            end_column = node.end_col_offset
+            if end_column is None:
+                end_column = column
+            span = _make_span(
+                line,
+                column if column > 0 else 0,
+                (node.end_lineno or node.lineno) - 1,
+                end_column if end_column > 0 else 0,
+            )
+        else:
+            span = self.source.span(node)
+        return _make_call(func_name, args, kwargs, line, span, inner)
+
+    def qualified(self, name: str) -> str:
+        """``qualify``, remembered per spelling for the module."""
+        found = self.qualified_names.get(name)
+        if found is None:
+            found = self.qualified_names[name] = self.qualify(name)
+        return found
 
     def ref(self, name: str) -> Ref:
         found = self.refs.get(name)
@@ -739,16 +846,37 @@ class _Extractor:
             qualified = self.qualify(name)
             found = self.qualified_refs.get(qualified)
             if found is None:
-                found = self.qualified_refs[qualified] = Ref(qualified)
+                found = self.qualified_refs[qualified] = _make_ref(qualified)
             self.refs[name] = found
         return found
 
-    def _kwargs(self, node: ast.Call, depth: int) -> tuple[tuple[str, Value], ...]:
-        return tuple(
-            (k.arg, self.value(k.value, depth + 1)) for k in node.keywords if k.arg is not None
-        )
-
     # -- statements --------------------------------------------------------------------------
+    def collect_names(self, statements: Iterable[ast.stmt]) -> None:
+        """The imports and the module-level names (classes, functions, assigned names)."""
+        local_names = self.local_names
+        for node in statements:
+            if type(node) is ast.ImportFrom:
+                base = resolve_import(self.module, node.level, node.module, self.is_package)
+                for alias in node.names:
+                    name = alias.name
+                    if name == "*":
+                        if base:
+                            self.star_imports.append(base)
+                        continue
+                    self.imports[alias.asname or name] = f"{base}.{name}" if base else name
+            elif (
+                type(node) is ast.ClassDef
+                or type(node) is ast.FunctionDef
+                or type(node) is ast.AsyncFunctionDef
+            ):
+                local_names.add(node.name)
+            elif type(node) is ast.Assign:
+                for target in node.targets:
+                    if type(target) is ast.Name:
+                        local_names.add(target.id)
+            elif type(node) is ast.Import:
+                self.collect_imports((node,))
+
     def collect_imports(self, statements: Iterable[ast.stmt]) -> None:
         for node in statements:
             if isinstance(node, ast.Import):
@@ -773,14 +901,7 @@ class _Extractor:
         values = tuple([self.value(d) for d in decorators]) if decorators else ()
         is_async = type(node) is ast.AsyncFunctionDef
         if self.defer_bodies:
-            return FunctionInfo(
-                node.name,
-                f"{prefix}{node.name}",
-                is_async,
-                values,
-                self.source.name_span(node),
-                deferred=self.deferred_body(node),
-            )
+            return self.deferred_function(node, prefix, values, is_async)
         if is_async:
             calls, body = self.async_calls(node), None  # type: ignore[arg-type]
         else:
@@ -797,17 +918,53 @@ class _Extractor:
             decorator_shape=decorator_shape(node),
         )
 
-    def deferred_body(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> DeferredBody:
+    def deferred_function(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        prefix: str,
+        decorators: tuple[Value, ...],
+        is_async: bool,
+    ) -> FunctionInfo:
+        """``function`` with its body deferred: the name's span (``PythonSource.name_span``)
+        and the function's lines, decorators included, from one look at the line table."""
+        source = self.source
+        text = source.text
+        starts = source.lines.starts
+        count = len(starts)  # (``LineIndex.line_start``: a line past the end starts at the end)
+        name = node.name
+        line = node.lineno - 1
+        span: Span | None = None
+        if source.plain_columns and line < count:  # ``name_span``'s usual ``def name``
+            start = starts[line]
+            at = start + node.col_offset
+            if is_async and text.startswith("async def ", at):
+                at += 6
+            if text.startswith("def ", at) and text.startswith(name, at + 4):
+                column = at + 4 - start
+                span = _make_span(line, column, line, column + len(name))
+        if span is None:
+            span = source.name_span(node)
         if self.qualifier is None:  # every import and module-level name is known by now
             self.qualifier = Qualifier(self.module, self.imports, frozenset(self.local_names))
-        lines = self.source.lines
-        decorators = node.decorator_list
-        first = (
-            min([node.lineno, *(d.lineno for d in decorators)]) if decorators else node.lineno
-        ) - 1
+        if node.decorator_list:
+            first = min([node.lineno, *[d.lineno for d in node.decorator_list]]) - 1
+        else:
+            first = line
         last = node.end_lineno or node.lineno
-        text = self.source.text[lines.line_start(first) : lines.line_start(last)]
-        return DeferredBody(text, first, self.qualifier, self.path)
+        begin = starts[first] if first < count else len(text)
+        end = starts[last] if last < count else len(text)
+        return FunctionInfo(
+            name,
+            f"{prefix}{name}",
+            is_async,
+            decorators,
+            span,
+            _NO_CALLS,
+            None,
+            None,
+            None,
+            DeferredBody(text[begin:end], first, self.qualifier, self.path),
+        )
 
     def async_calls(self, node: ast.AsyncFunctionDef) -> frozenset[str]:
         """The qualified names an ``async def`` calls, reused across re-indexings of its text.
@@ -843,25 +1000,26 @@ class _Extractor:
         meta: dict[str, Value] = {}
         nested: list[str] = []
         bases = []
-        for base in node.bases:
-            name = dotted(base)
-            if name:
-                bases.append(self.qualify(name))
-            elif isinstance(base, ast.Subscript):  # Generic[T]-style bases
+        base_values = tuple([self.value(base) for base in node.bases])
+        for base, base_value in zip(node.bases, base_values, strict=True):
+            if type(base_value) is Ref:  # a name or dotted name: its qualified name
+                bases.append(base_value.name)
+            elif type(base) is ast.Subscript:  # Generic[T]-style bases
                 inner = dotted(base.value)
                 if inner:
-                    bases.append(self.qualify(inner))
+                    bases.append(self.qualified(inner))
         migration = not self.importable and any(base in _MIGRATION_BASES for base in bases)
+        member_prefix = f"{qualname}."
+        # (``ast`` makes exact node types: ``type(...) is`` tests, the most common first.)
         for stmt in node.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                methods[stmt.name] = self.function(stmt, f"{qualname}.")
-            elif isinstance(stmt, ast.Assign):
+            if type(stmt) is ast.Assign:
                 value = _NOT_SUMMARISED if migration else self.value(stmt.value)
+                aliased = stmt.value.id if type(stmt.value) is ast.Name else None
                 for target in stmt.targets:
-                    if isinstance(target, ast.Name):
+                    if type(target) is ast.Name:
                         attrs[target.id] = value
-                        if isinstance(stmt.value, ast.Name) and stmt.value.id in methods:
-                            original = methods[stmt.value.id]
+                        if aliased is not None and aliased in methods:
+                            original = methods[aliased]
                             methods[target.id] = FunctionInfo(
                                 name=target.id,
                                 qualname=f"{qualname}.{target.id}",
@@ -872,32 +1030,36 @@ class _Extractor:
                                 alias_of=original.name,
                                 deferred=original._deferred,
                             )
-            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            elif type(stmt) is ast.FunctionDef or type(stmt) is ast.AsyncFunctionDef:
+                methods[stmt.name] = self.function(stmt, member_prefix)
+            elif type(stmt) is ast.Expr:
+                continue  # a docstring
+            elif type(stmt) is ast.AnnAssign and type(stmt.target) is ast.Name:
                 attrs[stmt.target.id] = _NOT_SUMMARISED if migration else self.value(stmt.value)
-            elif isinstance(stmt, ast.ClassDef):
+            elif type(stmt) is ast.ClassDef:
                 if stmt.name == "Meta":
                     for meta_stmt in stmt.body:
-                        if isinstance(meta_stmt, ast.Assign):
+                        if type(meta_stmt) is ast.Assign:
                             for target in meta_stmt.targets:
-                                if isinstance(target, ast.Name):
+                                if type(target) is ast.Name:
                                     meta[target.id] = self.value(meta_stmt.value)
                 else:
-                    nested.append(f"{qualname}.{stmt.name}")
-                    self.klass(stmt, f"{qualname}.", out)
-        base_values = tuple(self.value(base) for base in node.bases)
-        out[qualname] = ClassInfo(
-            name=node.name,
-            qualname=qualname,
-            module=self.module,
-            path=self.path,
-            bases=tuple(bases),
-            methods=methods,
-            attrs=attrs,
-            meta=meta,
-            decorators=tuple(self.value(d) for d in node.decorator_list),
-            name_span=self.source.name_span(node),
-            nested=tuple(nested),
-            base_values=base_values,
+                    nested.append(f"{member_prefix}{stmt.name}")
+                    self.klass(stmt, member_prefix, out)
+        decorators = node.decorator_list
+        out[qualname] = _make_class(  # ClassInfo's fields in order (checked at import)
+            node.name,
+            qualname,
+            self.module,
+            self.path,
+            tuple(bases),
+            methods,
+            attrs,
+            meta,
+            tuple([self.value(d) for d in decorators]) if decorators else (),
+            self.source.name_span(node),
+            tuple(nested),
+            base_values,
         )
 
 
@@ -1321,19 +1483,23 @@ def decorator_shape(
     return DecoratorShape(kinds.pop(), 1, calls_wrapped)
 
 
-def _walk_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Module-level statements, including those inside if/try blocks (conditional imports)."""
+def _walk_statements(body: list[ast.stmt], out: list[ast.stmt] | None = None) -> list[ast.stmt]:
+    """Module-level statements, including those inside if/try blocks (conditional imports),
+    in the order of their lines (appended to ``out`` when given)."""
+    if out is None:
+        out = []
     for stmt in body:
-        yield stmt
-        if isinstance(stmt, ast.If):
-            yield from _walk_statements(stmt.body)
-            yield from _walk_statements(stmt.orelse)
-        elif isinstance(stmt, ast.Try):
-            yield from _walk_statements(stmt.body)
+        out.append(stmt)
+        if type(stmt) is ast.If:
+            _walk_statements(stmt.body, out)
+            _walk_statements(stmt.orelse, out)
+        elif type(stmt) is ast.Try:
+            _walk_statements(stmt.body, out)
             for handler in stmt.handlers:
-                yield from _walk_statements(handler.body)
-            yield from _walk_statements(stmt.orelse)
-            yield from _walk_statements(stmt.finalbody)
+                _walk_statements(handler.body, out)
+            _walk_statements(stmt.orelse, out)
+            _walk_statements(stmt.finalbody, out)
+    return out
 
 
 # What each top-level def/class statement of the files summarised lately was summarised as,
@@ -1388,66 +1554,79 @@ def extract_module(
     """
     is_package = path.endswith("__init__.py")
     ex = _Extractor(source, module, path, is_package, defer_bodies, shared)
-    tree = source.tree
-    statements = list(_walk_statements(tree.body))
-    ex.collect_imports(statements)
-    for stmt in statements:
-        if isinstance(stmt, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            ex.local_names.add(stmt.name)
-        elif isinstance(stmt, ast.Assign):
-            for target in stmt.targets:
-                if isinstance(target, ast.Name):
-                    ex.local_names.add(target.id)
-    info = ModuleInfo(path=path, module=module, digest=digest, imports=ex.imports)
+    statements = _walk_statements(source.tree.body)
+    ex.collect_names(statements)
+    text = source.text
+    info = ModuleInfo(path, module, digest, ex.imports)
     info.star_imports = tuple(ex.star_imports)
     info.syntax_error = source.recovered
-    info.mentions_django = "django" in source.text
-    info.has_async = "async " in source.text
-    # (Whether the file parsed whole is not part of it: a statement node is only reused from
-    # an identical block, stub or not, which summarises the same either way.)
-    context = (
-        module,
-        path,
-        source.bom,
-        ex.defer_bodies,
-        tuple(ex.imports.items()),
-        tuple(ex.star_imports),
-        frozenset(ex.local_names),
-    )
-    memo = _STATEMENTS.pop(path, {})
-    current: _Memo = {}
+    info.mentions_django = "django" in text
+    info.has_async = "async " in text
+    classes, functions, assignments = info.classes, info.functions, info.assignments
+    if ex.defer_bodies:
+        # Nothing to reuse: a deferred summary is cheap to make, and nothing keeps the
+        # summaries of earlier texts for it (``_STATEMENTS``, ``_ASYNC_CALLS``: the eager
+        # summaries the language server makes are left as they are).
+        memo: _Memo | None = None
+        current: _Memo = {}
+        context: tuple[object, ...] = ()
+    else:
+        # (Whether the file parsed whole is not part of it: a statement node is only reused
+        # from an identical block, stub or not, which summarises the same either way.)
+        context = (
+            module,
+            path,
+            source.bom,
+            ex.defer_bodies,
+            tuple(ex.imports.items()),
+            tuple(ex.star_imports),
+            frozenset(ex.local_names),
+        )
+        memo = _STATEMENTS.pop(path, {})
+        current = {}
     for stmt in statements:
-        if isinstance(stmt, ast.ClassDef):
-            info.classes.update(
-                _memoised(memo, current, stmt, context, lambda s: _class_infos(ex, s))
-            )
-        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            info.functions[stmt.name] = _memoised(
-                memo, current, stmt, context, lambda s: ex.function(s, "")
-            )
-        elif isinstance(stmt, ast.Assign):
+        if type(stmt) is ast.ImportFrom or type(stmt) is ast.Expr:
+            continue  # (most statements that are not classes or functions)
+        if type(stmt) is ast.ClassDef:
+            if memo is None:
+                ex.klass(stmt, "", classes)
+            else:
+                classes.update(
+                    _memoised(memo, current, stmt, context, lambda s: _class_infos(ex, s))
+                )
+        elif type(stmt) is ast.FunctionDef or type(stmt) is ast.AsyncFunctionDef:
+            if memo is None:
+                functions[stmt.name] = ex.function(stmt, "")
+            else:
+                functions[stmt.name] = _memoised(
+                    memo, current, stmt, context, lambda s: ex.function(s, "")
+                )
+        elif type(stmt) is ast.Assign:
             value = ex.value(stmt.value)
             for target in stmt.targets:
-                if isinstance(target, ast.Name):
-                    info.assignments[target.id] = value
-        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value:
-            info.assignments[stmt.target.id] = ex.value(stmt.value)
+                if type(target) is ast.Name:
+                    assignments[target.id] = value
+        elif type(stmt) is ast.AnnAssign:
+            if type(stmt.target) is ast.Name and stmt.value:
+                assignments[stmt.target.id] = ex.value(stmt.value)
         elif (
-            isinstance(stmt, ast.AugAssign)
-            and isinstance(stmt.op, ast.Add)
-            and isinstance(stmt.target, ast.Name)
+            type(stmt) is ast.AugAssign
+            and type(stmt.op) is ast.Add
+            and type(stmt.target) is ast.Name
         ):
             # ``urlpatterns += [...]``
-            previous = info.assignments.get(stmt.target.id)
+            previous = assignments.get(stmt.target.id)
             added = ex.value(stmt.value)
             prev_items = previous.items if isinstance(previous, Seq) else ()
             new_items = added.items if isinstance(added, Seq) else (added,)
-            info.assignments[stmt.target.id] = Seq(prev_items + new_items)
+            assignments[stmt.target.id] = _make_seq(prev_items + new_items)
+    if memo is None:
+        return info
     _STATEMENTS.keep(path, current)
     # The call names of async functions whose statement summaries were reused above were not
     # looked up: keep the earlier entries too, up to about two per ``async def`` of the file.
     kept = ex.async_kept
-    if len(ex.async_memo) + len(kept) <= 2 * source.text.count("async def") + 32:
+    if len(ex.async_memo) + len(kept) <= 2 * text.count("async def") + 32:
         ex.async_memo.update(kept)
         kept = ex.async_memo
     _ASYNC_CALLS.keep(path, kept)

@@ -19,8 +19,10 @@ from functools import cached_property
 from typing import NamedTuple
 
 from ..text import LineIndex, dominant_newline, line_index, normalize_newlines
-from ..types import Span
+from ..types import Span, slot_constructor
 from .recent import RecentFiles
+
+_make_span = slot_constructor(Span)  # a Span without the frozen dataclass's ``__init__``
 
 MAX_PARSE_CHARS = 8_000_000  # bigger than any hand-written module; protects the keystroke path
 
@@ -55,6 +57,11 @@ class PythonSource:
         """Every character is ASCII: byte columns are code-point columns."""
         return self.text.isascii()
 
+    @cached_property
+    def plain_columns(self) -> bool:
+        """``ast``'s UTF-8 byte columns are code-point columns: ASCII text, no BOM."""
+        return not self.bom and self.ascii
+
     def column(self, line0: int, byte_col: int) -> int:
         """Convert an ``ast`` UTF-8 byte column on 0-based ``line0`` to a code-point column."""
         shift = 1 if self.bom and line0 == 0 else 0
@@ -71,29 +78,35 @@ class PythonSource:
         """The code-point span of a node (statement, expression, arg, ...)."""
         line = node.lineno - 1  # type: ignore[attr-defined]
         end_line = (node.end_lineno or node.lineno) - 1  # type: ignore[attr-defined]
-        end_col = node.end_col_offset if node.end_col_offset is not None else node.col_offset  # type: ignore[attr-defined]
-        return Span(
-            line,
-            self.column(line, node.col_offset),  # type: ignore[attr-defined]
-            end_line,
-            self.column(end_line, end_col),
-        )
+        column: int = node.col_offset  # type: ignore[attr-defined]
+        end_col: int | None = node.end_col_offset  # type: ignore[attr-defined]
+        if end_col is None:
+            end_col = column
+        if self.plain_columns:  # ``column`` without the calls
+            return _make_span(line, column if column > 0 else 0, end_line, max(end_col, 0))
+        return _make_span(line, self.column(line, column), end_line, self.column(end_line, end_col))
 
     def name_span(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Span:
         """The span of a def/class *name* (what editors underline), not the whole body."""
         line0 = node.lineno - 1
-        keyword = "class" if type(node) is ast.ClassDef else "def"
-        if self.ascii and not self.bom:  # the usual ``def name``: columns are byte offsets
-            at = self.lines.line_start(line0) + node.col_offset
-            if type(node) is ast.AsyncFunctionDef and self.text.startswith("async def ", at):
+        kind = type(node)
+        keyword = "class" if kind is ast.ClassDef else "def"
+        if self.plain_columns:  # the usual ``def name``: columns are byte offsets
+            text = self.text
+            starts = self.lines.starts
+            start = starts[line0] if line0 < len(starts) else len(text)  # ``line_start``
+            at = start + node.col_offset
+            if kind is ast.AsyncFunctionDef and text.startswith("async def ", at):
                 at += 6
+            at += len(keyword)  # where the space after the keyword should be
+            name = node.name
             if (
-                self.text.startswith(keyword, at)
-                and self.text.startswith(node.name, at + len(keyword) + 1)
-                and self.text[at + len(keyword)] == " "
+                text.startswith(keyword, at - len(keyword))
+                and text.startswith(name, at + 1)
+                and text[at] == " "
             ):
-                column = at + len(keyword) + 1 - self.lines.line_start(line0)
-                return Span(line0, column, line0, column + len(node.name))
+                column = at + 1 - start
+                return _make_span(line0, column, line0, column + len(name))
         text = self.lines.line_text(line0)
         start = self.column(line0, node.col_offset)
         index = text.find(keyword, start)
