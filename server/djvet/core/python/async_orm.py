@@ -207,6 +207,8 @@ class _Document:
         self.version = version
         self.knowledge = _knowledge(models)
         self.session_db = models.session_uses_db
+        # A Django at least as new as every async name has them all: no call is to a missing one.
+        self.has_every_async = version >= _newest_async_since()
         self._import_edits: dict[tuple[str, str], tuple[str, Edit | None]] = {}
         self._missing_async: dict[tuple[str, str], tuple[str, dict[str, str] | None]] = {}
         self._dep_memo: dict[tuple[object, ...], object] = {}
@@ -640,8 +642,14 @@ class _Walker:
                 _EXPR_HANDLERS[type(value)](self, value, _PLAIN)
             targets = node.targets
             target = targets[0]
-            if len(targets) == 1 and type(target) is ast.Name:
-                self.store_name(target.id, value)
+            if len(targets) == 1 and type(target) is ast.Name:  # ``store_name``, inlined
+                name = target.id
+                inf = self.inf
+                inf.env.names[name] = inf.infer(value)
+                if type(value) is ast.Dict:
+                    self.dicts[name] = value
+                else:
+                    self.dicts.pop(name, None)
             else:
                 for target in targets:
                     self.store(target, value if len(targets) == 1 else None, node)
@@ -1135,13 +1143,21 @@ class _Walker:
         if type(func) is ast.Call and func.args and is_offload_call(func, self.qualify):
             self.offloaded_user_access(func.args[0])
         inf = self.inf
-        # (The receiver's kind, known here, saves ``call_effect`` asking for it again.)
-        effect = (
-            inf.visited_call(node, base) if type(func) is ast.Attribute else inf.visited_call(node)
-        )
+        # ``inf.visited_call(node, base)``, inlined (the receiver's kind, known here, saves
+        # ``call_effect`` asking for it again).
+        effects = inf._effects
+        effect = effects.get(node)
+        if effect is None:
+            effect = effects[node] = (
+                inf.call_effect(node, base)
+                if type(func) is ast.Attribute
+                else inf.call_effect(node)
+            )
+        inf._cache.setdefault(node, effect.result)
         what = effect.what
         if what == "async":
-            self.async_name_exists(node, effect, ctx)
+            if not self.doc.has_every_async:
+                self.async_name_exists(node, effect, ctx)
             if ctx.dropped and type(effect.result) is Coroutine:
                 self.coroutine_misuse(node, effect.result, "dropping it", statement=True)
         elif what == "query":
@@ -2248,6 +2264,25 @@ def _async_entry(family: str, name: str) -> tuple[str, dict[str, str] | None]:
         method, found = SESSION_ASYNC.get(name, (None, None))
         return method or "", found  # ``aset`` replaces ``session[k] = v``: no method to wrap
     return sync, async_table(table).get(key) if table else None
+
+
+# The tables ``_async_entry`` reads (besides the session's, ``SESSION_ASYNC``).
+_ASYNC_TABLES = (
+    "async_queryset_methods",
+    "async_related_manager_methods",
+    "async_model_methods",
+    "async_auth_functions",
+    "async_shortcuts",
+)
+
+
+@functools.cache
+def _newest_async_since() -> Version:
+    """The newest ``since`` of any entry ``_async_entry`` can give: ``missing_async`` finds
+    nothing missing in a Django at least that new."""
+    entries = [entry for table in _ASYNC_TABLES for entry in async_table(table).values()]
+    entries += [found for _, found in SESSION_ASYNC.values()]
+    return max(_version(entry["since"]) for entry in entries)
 
 
 @functools.cache

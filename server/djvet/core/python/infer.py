@@ -17,7 +17,7 @@ import ast
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar
 
 from ..django.models import USER_MANAGER, ManagerSpec, ModelIndex, ModelInfo
 from ..facts import async_table
@@ -1491,7 +1491,10 @@ class Inferrer:
 
     def bind_params(self, node: ast.AsyncFunctionDef | ast.FunctionDef) -> None:
         args = node.args
-        every = (*args.posonlyargs, *args.args, *args.kwonlyargs)
+        # (Most functions have no positional-only or keyword-only parameters: no tuple of all.)
+        every = args.args
+        if args.posonlyargs or args.kwonlyargs:
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
         names = self.env.names
         for index, arg in enumerate(every):
             kind: Kind | None = None
@@ -1740,6 +1743,22 @@ class Inferrer:
         parts.append(current.id)
         return ".".join(reversed(parts))
 
+    def django_dotted(self, func: ast.Attribute, value: ast.Attribute) -> str | None:
+        """``dotted_qualified(func)`` when the dotted name ``func`` (``a.b.c``, ``value`` its
+        ``a.b``) starts with a Django import not rebound here, else None: the root is looked
+        at first, and the dotted name spelt out only for such a root (few are)."""
+        root = value.value
+        while type(root) is ast.Attribute:
+            root = root.value
+        module = self.module
+        if type(root) is not ast.Name or module is None:
+            return None
+        target = module.imports.get(root.id)
+        if target is None or not target.startswith("django") or root.id in self.env.names:
+            return None
+        local = self.dotted_local(func)
+        return self.qualify(local) if local is not None else None
+
     def call_result(self, node: ast.Call) -> Kind | None:
         return self.effect(node).result
 
@@ -1778,18 +1797,15 @@ class Inferrer:
                 ):
                     qualified = f"{target}.{func.attr}"  # ``root.attr``: the import's target
             elif type(value) is ast.Attribute:
-                local = self.dotted_local(func)
-                if (
-                    local is not None
-                    and self.module is not None
-                    and self.module.imports[local.partition(".")[0]].startswith("django")
-                ):
-                    qualified = self.qualify(local)
+                qualified = self.django_dotted(func, value)
             if qualified is not None and qualified in _KNOWN_CALLS:
                 effect = self.function_call(qualified, node)
                 if effect is not None:
                     return effect
-            recv = self.infer(value) if receiver is _UNSET else cast("Kind | None", receiver)
+            # (``receiver`` is a kind when given; no ``cast`` call on this hot path.)
+            recv: Kind | None = (
+                self.infer(value) if receiver is _UNSET else receiver  # type: ignore[assignment]
+            )
             if recv is None or type(recv) is Function:
                 return NO_EFFECT  # (``Knowledge.method`` of an unknown receiver: no effect)
             # The arguments shape only these methods' QuerySets (``_chain_lazy``).
