@@ -42,6 +42,7 @@ from ..python.facts import (
 from ..types import Severity
 from .urls import LOGOUT_VIEW, Route, UrlIndex, ViewSpec, literal_prefix
 from .views import (
+    DJANGO_CLASSES,
     Handler,
     MroError,
     ViewAnalysis,
@@ -319,6 +320,10 @@ class LogoutScreen:
     # The screened functions, kept alive so that an id in ``known`` is theirs alone.
     functions: tuple[FunctionInfo, ...]
     everything: bool = False
+    # The names (in their module's ``functions`` or class's ``methods``) of those in ``may``.
+    names: frozenset[str] = frozenset()
+    # Last part of an import target -> each other local name some import binds it to.
+    renames: Mapping[str, set[str]] = field(default_factory=dict)
 
     def may_log_out(self, function: FunctionInfo) -> bool:
         key = id(function)
@@ -443,15 +448,21 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
         frozenset(id(functions[index]) for index in may),
         frozenset(map(id, functions)),
         tuple(functions),
+        names=frozenset(names[index] for index in may),
+        renames=renames,
+    )
+
+
+def logout_screen(project: ProjectIndex) -> LogoutScreen:
+    """The ``LogoutScreen`` of the index as it is (rebuilt when a body changes)."""
+    return project.derived(
+        "djvet.django.logout.screen", lambda: build_logout_screen(project), reads_bodies=True
     )
 
 
 def may_log_out(project: ProjectIndex, function: FunctionInfo) -> bool:
     """False only when ``function_logs_out(function)`` is False at every depth."""
-    screen = project.derived(
-        "djvet.django.logout.screen", lambda: build_logout_screen(project), reads_bodies=True
-    )
-    return screen.may_log_out(function)
+    return logout_screen(project).may_log_out(function)
 
 
 def _calls_super(function: FunctionInfo, method: str) -> bool:
@@ -702,6 +713,8 @@ class _Classifier:
     cannot_log_out: dict[int, Route] = field(default_factory=dict)
     asked: int = 0  # ``rejecting_urls`` calls at this index state
     rejecting: tuple[UrlIndex, RejectingUrls] | None = None
+    # Built with the first ``rejecting`` table (the CLI's regime, not a keystroke's lookup).
+    routes: RouteScreen | None = None
 
 
 def _classifier(project: ProjectIndex, version: Version) -> _Classifier:
@@ -753,14 +766,136 @@ def class_may_log_out(project: ProjectIndex, cls: ClassInfo, resolver: ViewResol
     return False
 
 
+@dataclass(frozen=True)
+class RouteScreen:
+    """Routes that cannot be a logout, told from the last part of their view's name.
+
+    ``classify_view`` answers REJECTS or LOGS_OUT for a ``kind="function"`` view only when its
+    target is ``logout_then_login`` or ``ProjectIndex.resolve`` finds a function for which
+    ``function_logs_out`` is True; for a ``kind="class"`` view only when its target is
+    ``LogoutView`` or ``resolve_class`` finds a class ``class_may_log_out`` passes. Each is
+    a spelling question:
+
+    - ``resolve`` keeps a name's last part, except where an import binds a local name to a
+      target with another last part (``from .a import b as c``): the function or class it
+      finds is named (in its module's ``functions``/``classes``, or its class's ``methods``)
+      by a word whose renames' closure holds the target's last part.
+    - ``function_logs_out`` is True only for a function ``LogoutScreen`` keeps (``names``).
+    - ``class_may_log_out`` is True only when the MRO ``ViewResolver`` builds holds
+      ``LogoutView`` or a project class with a ``get``/``post`` attribute naming something,
+      or with a method ``LogoutScreen`` keeps named ``get``/``post`` or what a ``get``/``post``
+      method of some class aliases (``get = put``). Every class of that MRO is reached from the
+      view's class through written bases; ``ViewResolver.lookup`` turns a base into the
+      class it names through imports (renames as above) and module-level assignments of a
+      name (``Base = LogoutView``: ``Base`` renames ``LogoutView``), keeping the last part
+      otherwise (Django's own names: ``django_class_name`` keeps it too). A node registered
+      under a class's key holds a class of that key, so of that name (a project class, or
+      Django's class of the fact sheet whose bases are Django's).
+
+    So ``functions`` is the renames' closure of the kept functions' names and of
+    ``logout_then_login``; ``classes`` that of ``LogoutView`` and the suspicious classes'
+    names, grown by the name of every project or Django class with a base whose last part
+    it holds, to a fixed point. A route whose view's last part is in neither cannot be a
+    logout (its exact answer is UNKNOWN or NOT_LOGOUT); admin and unknown views are never
+    ruled out.
+    """
+
+    functions: frozenset[str]
+    classes: frozenset[str]
+
+    def rules_out(self, view: ViewSpec) -> bool:
+        """True when ``view`` can classify neither REJECTS nor LOGS_OUT."""
+        kind = view.kind
+        if kind == "function":
+            return view.target.rpartition(".")[2] not in self.functions
+        if kind == "class":
+            return view.target.rpartition(".")[2] not in self.classes
+        return False
+
+
+@functools.cache
+def _django_base_edges() -> Mapping[str, tuple[str, ...]]:
+    """Last part of a base -> short names of the Django view classes written with it."""
+    edges: dict[str, list[str]] = {}
+    for cls in DJANGO_CLASSES.values():
+        for base in cls.bases:
+            edges.setdefault(base.rpartition(".")[2], []).append(cls.short)
+    return {last: tuple(shorts) for last, shorts in edges.items()}
+
+
+def build_route_screen(project: ProjectIndex) -> RouteScreen | None:
+    """``RouteScreen`` of the index as it is (None: ``LogoutScreen`` screens nothing out)."""
+    screen = logout_screen(project)
+    if screen.everything:
+        return None
+    kept = screen.names
+    may = screen.may_log_out
+    aliases: dict[str, set[str]] = {}  # ``Base = pkg.Name``: "Name" -> {"Base"}
+    groups: dict[tuple[str, ...], list[str]] = {}  # written bases -> qualnames of classes
+    seeds = ["LogoutView"]
+    handlers = {"get", "post"}  # and every method name a ``get``/``post`` aliases
+    logging: list[tuple[str, set[str]]] = []  # classes with methods kept: (name, their names)
+    for module in project.modules.values():
+        for name, value in module.assignments.items():
+            if isinstance(value, Ref):
+                last = value.name.rpartition(".")[2]
+                if last != name:
+                    aliases.setdefault(last, set()).add(name)
+        for qualname, cls in module.classes.items():
+            groups.setdefault(cls.bases, []).append(qualname)  # classes share few base lists
+            attrs = cls.attrs
+            if attrs and (isinstance(attrs.get("get"), Ref) or isinstance(attrs.get("post"), Ref)):
+                seeds.append(qualname.rpartition(".")[2])
+            methods = cls.methods
+            if not methods:
+                continue
+            for handler in ("get", "post"):
+                method = methods.get(handler)
+                if method is not None and method.alias_of is not None:
+                    handlers.add(method.alias_of)
+            if kept and not kept.isdisjoint(methods):
+                found = {m for m in kept.intersection(methods) if may(methods[m])}
+                if found:
+                    logging.append((qualname.rpartition(".")[2], found))
+    seeds.extend(name for name, found in logging if not handlers.isdisjoint(found))
+    by_base: dict[str, list[list[str]]] = {}  # last part of a written base -> qualnames
+    for bases, qualnames in groups.items():
+        for base in bases:
+            by_base.setdefault(base.rpartition(".")[2], []).append(qualnames)
+    renames = screen.renames
+    django_edges = _django_base_edges()
+
+    def closure(start: Iterable[str], grow: bool) -> frozenset[str]:
+        found: set[str] = set()
+        stack = list(start)
+        while stack:
+            word = stack.pop()
+            if word in found:
+                continue
+            found.add(word)
+            stack.extend(renames.get(word, ()))
+            stack.extend(aliases.get(word, ()))
+            if grow:
+                for qualnames in by_base.get(word, ()):
+                    stack.extend(qualname.rpartition(".")[2] for qualname in qualnames)
+                stack.extend(django_edges.get(word, ()))
+        return frozenset(found)
+
+    return RouteScreen(
+        closure([*kept, LOGOUT_THEN_LOGIN.rpartition(".")[2]], grow=False),
+        closure(seeds, grow=True),
+    )
+
+
 def _classified(
     project: ProjectIndex, route: Route, version: Version, logouts_only: bool = False
 ) -> LogoutTarget:
     """``classify_route`` memoised per index generation and Django version (links repeat).
 
     ``logouts_only``: the caller asks only whether the route is a logout (REJECTS or LOGS_OUT),
-    so a class-based view ``class_may_log_out`` rules out comes back UNKNOWN without the
-    handler analysis (its exact answer is UNKNOWN or NOT_LOGOUT).
+    so a class-based view ``class_may_log_out`` rules out, or (once ``rejecting_urls`` built
+    its table) a view ``RouteScreen`` rules out, comes back UNKNOWN without the handler
+    analysis (its exact answer is UNKNOWN or NOT_LOGOUT).
     """
     return _classified_in(_classifier(project, version), project, route, version, logouts_only)
 
@@ -776,6 +911,9 @@ def _classified_in(
         if memo.cannot_log_out.get(id(route)) is route:
             return UNKNOWN
         view = route.view
+        if memo.routes is not None and memo.routes.rules_out(view):
+            memo.cannot_log_out[id(route)] = route
+            return UNKNOWN
         if view.kind == "class" and view.target != LOGOUT_VIEW:
             cls = project.resolve_class(view.target)
             if cls is not None and not class_may_log_out(project, cls, memo.resolver):
@@ -902,13 +1040,20 @@ def rejecting_urls(project: ProjectIndex, urls: UrlIndex, version: Version) -> R
     memo.asked += 1
     if memo.asked < _REJECTING_AFTER:
         return None
+    if memo.routes is None:
+        memo.routes = build_route_screen(project)
+    screen = memo.routes
     verdicts: dict[int, bool] = {}  # id(route) -> REJECTS
 
     def rejects(route: Route) -> bool:
         verdict = verdicts.get(id(route))
         if verdict is None:
-            target = _classified_in(memo, project, route, version, logouts_only=True)
-            verdict = verdicts[id(route)] = target.behaviour is Behaviour.REJECTS
+            if screen is not None and screen.rules_out(route.view):
+                verdict = False  # what ``_classified_in`` answers (UNKNOWN), without the lookups
+            else:
+                target = _classified_in(memo, project, route, version, logouts_only=True)
+                verdict = target.behaviour is Behaviour.REJECTS
+            verdicts[id(route)] = verdict
         return verdict
 
     paths: set[str] = set()
