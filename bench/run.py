@@ -88,7 +88,8 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _tree_rss(pid: int) -> int:
+def _tree_rss(pid: int, seen_pids: set[int] | None = None) -> int:
+    """RSS of ``pid`` and its descendants; ``seen_pids`` collects the processes found."""
     total, stack, seen = 0, [pid], set()
     while stack:
         current = stack.pop()
@@ -101,7 +102,28 @@ def _tree_rss(pid: int) -> int:
         except (OSError, IndexError, ValueError):
             continue
         stack.extend(_children(current))
+    if seen_pids is not None:
+        seen_pids.update(seen)
     return total
+
+
+def _become_subreaper() -> bool:
+    """Adopt the measured commands' orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``).
+
+    djvet does not wait for its worker processes to free their memory before it exits, so
+    they outlive it briefly; as their reaper, ``run_command`` waits for them and counts
+    their CPU (wall time still ends when the command exits, as a user sees it).
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(36, 1, 0, 0, 0) == 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+SUBREAPER = _become_subreaper()
 
 
 def run_command(
@@ -115,11 +137,12 @@ def run_command(
         )
         peak = 0
         done = threading.Event()
+        descendants: set[int] = set()
 
         def sample() -> None:
             nonlocal peak
             while not done.wait(0.02):
-                peak = max(peak, _tree_rss(proc.pid))
+                peak = max(peak, _tree_rss(proc.pid, descendants))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -127,12 +150,19 @@ def run_command(
         wall = time.perf_counter() - start
         done.set()
         sampler.join()
+        cpu = usage.ru_utime + usage.ru_stime
+        for pid in descendants - {proc.pid}:
+            try:  # a descendant that outlived the command was adopted (``SUBREAPER``)
+                _, _, orphan = os.wait4(pid, 0)
+            except ChildProcessError:
+                continue  # its parent waited for it: counted in ``usage`` already
+            cpu += orphan.ru_utime + orphan.ru_stime
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return Run(
             wall_s=wall,
-            cpu_s=usage.ru_utime + usage.ru_stime,
+            cpu_s=cpu,
             max_rss_mb=usage.ru_maxrss / 1024,
             tree_rss_mb=peak / 2**20,
             returncode=proc.returncode,

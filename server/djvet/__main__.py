@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 from ._safepath import drop_current_directory
 
 drop_current_directory()
 
-from .cli import main  # noqa: E402 - after the sys.path clean-up, on purpose
+from .cli import run  # noqa: E402 - after the sys.path clean-up, on purpose
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -389,6 +389,22 @@ def cmd_server(args: argparse.Namespace) -> int:
     return serve(tcp=args.tcp)
 
 
+def run() -> NoReturn:
+    """The ``djvet`` console script and ``python -m djvet``: ``main``, then an immediate exit.
+
+    A check holds the whole project's index: the interpreter's clean-up of it, and waiting
+    for worker processes to free theirs, costs ~50 ms and changes nothing once the output is
+    flushed (mypy exits the same way). Everything ``main`` writes is closed before it returns.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = code or EXIT_CLEAN
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

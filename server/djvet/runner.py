@@ -575,6 +575,7 @@ def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
     done = 0
     conns: list[Any] = []
     processes = []
+    stopped = False  # every worker was sent the end of its work
     try:
         for _ in range(count):
             parent_end, child_end = context.Pipe()
@@ -661,12 +662,17 @@ def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
                 conn.send(chunk)
                 if chunk is None:
                     active.discard(index)
+        stopped = True
     except (EOFError, OSError, pickle.UnpicklingError):
         return None
     finally:
         for conn in conns:
             conn.close()
         for process in processes:
+            if stopped:
+                # Told to stop, it only frees its memory now (~50 ms for a process holding a
+                # whole index): not waited for. ``multiprocessing`` reaps it later.
+                continue
             process.join(timeout=5)
             if process.is_alive():
                 process.terminate()

@@ -205,3 +205,29 @@ def test_checking_offers_fixes_without_importing_libcst(tree: Path):
     findings = json.loads(out.stdout)["findings"]
     assert any(f["fix"] for f in findings)
     assert out.stderr.strip() == "False"
+
+
+def test_the_command_exits_at_once_with_all_its_output_written(tmp_path: Path):
+    """``python -m djvet`` ends with ``os._exit`` (no interpreter clean-up, no waiting for
+    workers to free their memory): everything it printed still arrives whole, with its exit
+    code, on one process and with workers."""
+    (tmp_path / "manage.py").write_text("")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "models.py").write_text(MODELS)
+    for n in range(240):  # enough for two workers (``FILES_PER_WORKER``)
+        (app / f"v{n}.py").write_text((ASYNC_VIEW if n % 2 else ORM_VIEW).format(n=n))
+    reports = []
+    command = [sys.executable, "-m", "djvet", "check", str(tmp_path), "--format", "json"]
+    for jobs in ("1", "2"):
+        done = subprocess.run(
+            [*command, "--no-cache", "-j", jobs],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1, done.stderr
+        reports.append(json.loads(done.stdout))
+    assert reports[0] == reports[1]
+    assert Counter(f["code"] for f in reports[0]["findings"]) == {"DJV201": 120, "DJV301": 120}
