@@ -855,46 +855,35 @@ class _Extractor:
         """The imports and the module-level names (classes, functions, assigned names)."""
         local_names = self.local_names
         for node in statements:
-            if type(node) is ast.ImportFrom:
-                base = resolve_import(self.module, node.level, node.module, self.is_package)
-                for alias in node.names:
-                    name = alias.name
-                    if name == "*":
-                        if base:
-                            self.star_imports.append(base)
-                        continue
-                    self.imports[alias.asname or name] = f"{base}.{name}" if base else name
-            elif (
-                type(node) is ast.ClassDef
-                or type(node) is ast.FunctionDef
-                or type(node) is ast.AsyncFunctionDef
-            ):
-                local_names.add(node.name)
-            elif type(node) is ast.Assign:
-                for target in node.targets:
+            kind = type(node)
+            if kind is ast.ImportFrom:
+                self.import_from(node)  # type: ignore[arg-type]
+            elif kind is ast.ClassDef or kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                local_names.add(node.name)  # type: ignore[attr-defined]
+            elif kind is ast.Assign:
+                for target in node.targets:  # type: ignore[attr-defined]
                     if type(target) is ast.Name:
                         local_names.add(target.id)
-            elif type(node) is ast.Import:
-                self.collect_imports((node,))
+            elif kind is ast.Import:
+                self.import_names(node)  # type: ignore[arg-type]
 
-    def collect_imports(self, statements: Iterable[ast.stmt]) -> None:
-        for node in statements:
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        self.imports[alias.asname] = alias.name
-                    else:
-                        head = alias.name.split(".")[0]
-                        self.imports.setdefault(head, head)
-            elif isinstance(node, ast.ImportFrom):
-                base = resolve_import(self.module, node.level, node.module, self.is_package)
-                for alias in node.names:
-                    if alias.name == "*":
-                        if base:
-                            self.star_imports.append(base)
-                        continue
-                    local = alias.asname or alias.name
-                    self.imports[local] = f"{base}.{alias.name}" if base else alias.name
+    def import_names(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.imports[alias.asname] = alias.name
+            else:
+                head = alias.name.split(".")[0]
+                self.imports.setdefault(head, head)
+
+    def import_from(self, node: ast.ImportFrom) -> None:
+        base = resolve_import(self.module, node.level, node.module, self.is_package)
+        for alias in node.names:
+            name = alias.name
+            if name == "*":
+                if base:
+                    self.star_imports.append(base)
+                continue
+            self.imports[alias.asname or name] = f"{base}.{name}" if base else name
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str) -> FunctionInfo:
         decorators = node.decorator_list
