@@ -19,7 +19,7 @@ from ..core.django.logout import (
 )
 from ..core.django.urls import UrlIndex, url_index
 from ..core.python.edits import fix_keeps_valid
-from ..core.python.facts import ModuleInfo
+from ..core.python.facts import ModuleInfo, dotted
 from ..core.rule import CheckContext, Invalid, Rule, Valid
 from ..core.types import Applicability, Edit, Finding, Fix, Related, Severity, SourceKind
 from ._document import module_facts
@@ -120,7 +120,7 @@ class _Evaluator:
             )
 
     def qualified(self, node: ast.expr) -> str | None:
-        name = _dotted(node)
+        name = dotted(node)
         return qualify(self.module, name) if name else None
 
     def url(
@@ -210,17 +210,6 @@ def _empty(node: ast.expr) -> bool:
     if isinstance(node, ast.Dict):
         return not node.keys
     return isinstance(node, ast.Constant) and node.value is None
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 # Node class -> the fields ``walk`` descends into: ``ctx`` holds only the ``Load``/``Store``/

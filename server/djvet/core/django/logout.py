@@ -38,6 +38,7 @@ from ..python.facts import (
     Ref,
     Seq,
     Value,
+    dotted,
 )
 from ..types import Severity
 from .urls import LOGOUT_VIEW, Route, UrlIndex, ViewSpec, literal_prefix
@@ -1129,17 +1130,6 @@ def qualify(module: ModuleInfo, name: str) -> str:
     return name
 
 
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 def _own_nodes(node: ast.AST) -> Iterator[ast.AST]:
     """Nodes of a function body, not descending into nested functions, lambdas or classes."""
     stack = list(ast.iter_child_nodes(node))
@@ -1154,7 +1144,7 @@ def _own_nodes(node: ast.AST) -> Iterator[ast.AST]:
 def _is_logout_call(node: ast.AST, module: ModuleInfo) -> bool:
     if not isinstance(node, ast.Call):
         return False
-    name = _dotted(node.func)
+    name = dotted(node.func)
     return name is not None and qualify(module, name) in LOGOUT_FUNCTIONS
 
 
@@ -1256,7 +1246,7 @@ def _decorators_allow_get(decorators: list[ast.expr], module: ModuleInfo) -> boo
     allowed = True
     for decorator in decorators:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        name = _dotted(target)
+        name = dotted(target)
         if name is None:
             return None
         qualified = qualify(module, name)
