@@ -23,10 +23,11 @@ from djvet.core.django.logout import (
     RejectingUrls,
     build_route_screen,
     classify_route,
+    rejecting_table,
     rejecting_urls,
     target_for_name,
 )
-from djvet.core.django.urls import Route, literal_prefix, url_index
+from djvet.core.django.urls import Route, url_index
 from djvet.core.django.views import ViewResolver
 from djvet.core.project import ProjectIndex, in_memory_project
 from djvet.core.python.facts import extract_module
@@ -57,15 +58,7 @@ def full_table(project: ProjectIndex, version: Version) -> RejectingUrls:
         target = classify_route(project, route, version, resolver)
         return target.behaviour is Behaviour.REJECTS
 
-    paths: set[str] = set()
-    for route, chain in urls.route_chains():
-        if rejects(route):
-            prefix = literal_prefix(chain).removesuffix("/")
-            for brace in "{}":
-                prefix = prefix.partition(brace)[0]
-            paths.add(f"/{prefix}")
-    names = {name for name, routes in urls.names.items() if any(map(rejects, routes))}
-    return RejectingUrls(frozenset(names), tuple(sorted(paths)))
+    return rejecting_table(urls, rejects)
 
 
 def screened_table(project: ProjectIndex, version: Version) -> RejectingUrls:

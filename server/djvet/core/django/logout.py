@@ -21,7 +21,7 @@ import functools
 import itertools
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -1057,6 +1057,13 @@ def rejecting_urls(project: ProjectIndex, urls: UrlIndex, version: Version) -> R
             verdicts[id(route)] = verdict
         return verdict
 
+    found = rejecting_table(urls, rejects)
+    memo.rejecting = (urls, found)
+    return found
+
+
+def rejecting_table(urls: UrlIndex, rejects: Callable[[Route], bool]) -> RejectingUrls:
+    """The names and literal path prefixes of the routes of ``urls`` that ``rejects``."""
     paths: set[str] = set()
     for route, chain in urls.route_chains():
         if rejects(route):
@@ -1065,9 +1072,7 @@ def rejecting_urls(project: ProjectIndex, urls: UrlIndex, version: Version) -> R
                 prefix = prefix.partition(brace)[0]
             paths.add(f"/{prefix}")
     names = {name for name, routes in urls.names.items() if any(map(rejects, routes))}
-    found = RejectingUrls(frozenset(names), tuple(sorted(paths)))
-    memo.rejecting = (urls, found)
-    return found
+    return RejectingUrls(frozenset(names), tuple(sorted(paths)))
 
 
 def target_for_name(
