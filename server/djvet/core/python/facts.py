@@ -688,8 +688,6 @@ class _Extractor:
         self.qualified_refs = shared.refs
         self.refs: dict[str, Ref] = {}
         self.qualified_names: dict[str, str] = {}
-        # ``ast``'s UTF-8 byte columns are code-point columns (an ASCII text without a BOM).
-        self.plain_columns = source.plain_columns
         # (Deferred bodies never look these up.)
         self.async_memo: _AsyncCalls = {} if self.defer_bodies else _ASYNC_CALLS.pop(path, {})
         self.async_kept: _AsyncCalls = {}
@@ -817,21 +815,7 @@ class _Extractor:
                         continue
                 named.append((arg, self.value(item, depth)))
             kwargs = tuple(named)
-        line = node.lineno - 1
-        if self.plain_columns:  # ASCII, no BOM: ``ast``'s byte columns are the columns
-            column = node.col_offset
-            end_column = node.end_col_offset
-            if end_column is None:
-                end_column = column
-            span = _make_span(
-                line,
-                column if column > 0 else 0,
-                (node.end_lineno or node.lineno) - 1,
-                end_column if end_column > 0 else 0,
-            )
-        else:
-            span = self.source.span(node)
-        return _make_call(func_name, args, kwargs, line, span, inner)
+        return _make_call(func_name, args, kwargs, node.lineno - 1, self.source.span(node), inner)
 
     def qualified(self, name: str) -> str:
         """``qualify``, remembered per spelling for the module."""
@@ -914,25 +898,15 @@ class _Extractor:
         decorators: tuple[Value, ...],
         is_async: bool,
     ) -> FunctionInfo:
-        """``function`` with its body deferred: the name's span (``PythonSource.name_span``)
-        and the function's lines, decorators included, from one look at the line table."""
+        """``function`` with its body deferred: the function's lines, decorators included,
+        from the line table."""
         source = self.source
         text = source.text
         starts = source.lines.starts
         count = len(starts)  # (``LineIndex.line_start``: a line past the end starts at the end)
         name = node.name
         line = node.lineno - 1
-        span: Span | None = None
-        if source.plain_columns and line < count:  # ``name_span``'s usual ``def name``
-            start = starts[line]
-            at = start + node.col_offset
-            if is_async and text.startswith("async def ", at):
-                at += 6
-            if text.startswith("def ", at) and text.startswith(name, at + 4):
-                column = at + 4 - start
-                span = _make_span(line, column, line, column + len(name))
-        if span is None:
-            span = source.name_span(node)
+        span = source.name_span(node)
         if self.qualifier is None:  # every import and module-level name is known by now
             self.qualifier = Qualifier(self.module, self.imports, frozenset(self.local_names))
         if node.decorator_list:
