@@ -788,33 +788,13 @@ class _Extractor:
             func_name = "<call>"
         depth += 1
         args = self.values(node.args, depth) if node.args else ()
-        keywords = node.keywords
-        if not keywords:
-            kwargs: tuple[tuple[str, Value], ...] = ()
-        elif depth > 12:
-            kwargs = tuple(
-                [(k.arg, self.value(k.value, depth)) for k in keywords if k.arg is not None]
-            )
-        else:  # ``values``, with the names
-            literals = self.literals
-            named: list[tuple[str, Value]] = []
-            for keyword in keywords:
-                arg = keyword.arg
-                if arg is None:  # ``**kwargs``
-                    continue
-                item = keyword.value
-                if type(item) is ast.Constant:
-                    constant = item.value
-                    constant_type = type(constant)
-                    if constant_type in _LITERAL_TYPES:
-                        key = (constant_type, constant)
-                        lit = literals.get(key)
-                        if lit is None:
-                            lit = literals[key] = _make_lit(constant)
-                        named.append((arg, lit))
-                        continue
-                named.append((arg, self.value(item, depth)))
-            kwargs = tuple(named)
+        names: list[str] = []
+        items: list[ast.expr] = []
+        for keyword in node.keywords:
+            if keyword.arg is not None:  # not ``**kwargs``
+                names.append(keyword.arg)
+                items.append(keyword.value)
+        kwargs = tuple(zip(names, self.values(items, depth), strict=True)) if names else ()
         return _make_call(func_name, args, kwargs, node.lineno - 1, self.source.span(node), inner)
 
     def qualified(self, name: str) -> str:
