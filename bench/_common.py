@@ -218,7 +218,7 @@ def phases(root: Path, jobs: int) -> dict[str, Any]:
     }
     out["index_parts"] = index_parts
     start = time.perf_counter()
-    walked = list(project_mod.walk_files(project.root, project.root, settings.exclude))
+    walked = list(project_mod.walk_file_paths(project.root, project.root, settings.exclude))
     out["walk_only_s"] = time.perf_counter() - start
     out["walk_files"] = len(walked)
     out["modules"] = len(project.modules)

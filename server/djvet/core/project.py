@@ -122,25 +122,15 @@ def has_py_suffix(path: str) -> bool:
     return 0 < dot == len(name) - 3 and name.endswith(".py")
 
 
-def walk_files(
-    root: Path,
-    start: Path,
-    excludes: Iterable[str] = (),
-    on_error: Callable[[Path, str], None] | None = None,
-) -> Iterator[Path]:
-    """Files under ``start`` (a file yields itself), skipping VCS dirs, venvs, excludes, symlink loops."""
-    for path in walk_file_paths(root, start, excludes, on_error):
-        yield Path(path)
-
-
 def walk_file_paths(
     root: Path,
     start: Path,
     excludes: Iterable[str] = (),
     on_error: Callable[[Path, str], None] | None = None,
 ) -> Iterator[str]:
-    """``walk_files`` as path strings (``str(start)`` joined with the names below it): the CLI
-    walks every file of the project, and a path object costs more than the walk itself."""
+    """Files under ``start`` (a file yields itself), skipping VCS dirs, venvs, excludes and
+    symlink loops, as path strings (``str(start)`` joined with the names below it): the CLI
+    walks every file of the project, and a path object per file costs more than the walk."""
     patterns = (*DEFAULT_EXCLUDES, *excludes)
     if start.is_file():
         yield str(start)
