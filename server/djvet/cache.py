@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .runner import ModuleFacts
 
 CACHE_DIR_NAME = ".djvet_cache"
-FORMAT = 3  # 3: facts pickle with spans and deferred bodies folded into their holders
+FORMAT = 4  # 3: facts pickle with spans and deferred bodies folded into their holders; 4: opaque migrations
 # Folder names the answer fingerprint does not descend into: the project walk never reads
 # them, so skipping them here cannot hide a change the check would see.
 SKIPPED_DIRS = frozenset(DEFAULT_EXCLUDES)

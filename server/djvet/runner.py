@@ -36,7 +36,13 @@ from .core.project import (
 from .core.python import facts as facts_module
 from .core.python.async_orm import remember_functions
 from .core.python.edits import round_trips
-from .core.python.facts import ModuleInfo, SharedValues, extract_module
+from .core.python.facts import (
+    ModuleInfo,
+    SharedValues,
+    extract_module,
+    opaque_migration,
+    opaque_module,
+)
 from .core.python.parse import PythonSource, parse_python
 from .core.python.parse import prime as prime_parse
 from .core.rule import Document
@@ -275,14 +281,17 @@ def extract_modules(
             if as_checked is not None and texts is not None and len(text) <= budget.texts:
                 texts[key] = as_checked
                 budget.texts -= len(text)
+            module = module_name(root, path, real_dirs)
+            if opaque_migration(key, text):
+                modules[key] = (
+                    stat.st_mtime_ns,
+                    stat.st_size,
+                    opaque_module(key, module, digest_text(text), text),
+                )
+                continue
             source = parse_python(text, key)
             info = extract_module(
-                source,
-                module_name(root, path, real_dirs),
-                key,
-                digest_text(text),
-                defer_bodies=True,
-                shared=shared,
+                source, module, key, digest_text(text), defer_bodies=True, shared=shared
             )
         except Exception:  # the index's own read of the file reports what went wrong
             continue

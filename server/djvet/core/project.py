@@ -21,7 +21,15 @@ from stat import S_ISLNK
 from typing import Any, Literal, TypeVar
 
 from ..layout import DEFAULT_EXCLUDES
-from .python.facts import ClassInfo, FunctionInfo, ModuleInfo, extract_module, interface_changes
+from .python.facts import (
+    ClassInfo,
+    FunctionInfo,
+    ModuleInfo,
+    extract_module,
+    interface_changes,
+    opaque_migration,
+    opaque_module,
+)
 from .python.parse import parse_python
 from .sources import classify
 from .types import SourceKind
@@ -356,8 +364,11 @@ class ProjectIndex:
         old = self.modules.get(key)
         if old is not None and old.digest == digest:
             return False
-        source = parse_python(text, key)
-        info = extract_module(source, module_name(self.root, Path(key)), key, digest)
+        module = module_name(self.root, Path(key))
+        if opaque_migration(key, text):
+            info = opaque_module(key, module, digest, text)
+        else:
+            info = extract_module(parse_python(text, key), module, key, digest)
         classes_changed = functions_changed = bodies_changed = True
         members: frozenset[tuple[str, str]] | None = None
         if old is not None:
@@ -392,6 +403,8 @@ class ProjectIndex:
         old = self.modules.get(key)
         if old is None or not key.endswith(".py") or old.digest != digest_text(text):
             return False
+        if opaque_migration(key, text):
+            return True  # the index keeps no facts of it, whatever the parse
         info = extract_module(parse_python(text, key), old.module, key, old.digest)
         self.modules[key] = info  # same path and module name: ``_by_name`` is unchanged
         return True

@@ -8,6 +8,7 @@ names resolved through the imports. Nothing here imports or runs the module.
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
@@ -630,6 +631,33 @@ _MIGRATION_BASES = frozenset(
     {"django.db.migrations.Migration", "django.db.migrations.migration.Migration"}
 )
 _NOT_SUMMARISED = Unknown("not summarised")
+
+
+def opaque_migration(path: str, text: str) -> bool:
+    """A numbered migration file (``app/migrations/0002_order_beacon.py``) whose text has
+    neither ``async`` nor ``ogout`` (logout, alogout, LogoutView): the index keeps no facts
+    of it and does not parse it (``opaque_module``).
+
+    No ``import`` statement can name such a module (its name starts with a digit; Django's
+    migration loader imports it by file); without ``async`` it holds no coroutine and no
+    async handler, and without a logout, nothing the logout rules follow. Projects often have
+    more migration code than any other kind: this skips the parse of most of it. The file's
+    own check still reads and, when a rule's gate asks, parses its text.
+    """
+    name = os.path.basename(path)
+    return (
+        name[:1].isdigit()
+        and os.path.basename(os.path.dirname(path)) == "migrations"
+        and "async" not in text
+        and "ogout" not in text
+    )
+
+
+def opaque_module(path: str, module: str, digest: str, text: str) -> ModuleInfo:
+    """What the index holds for an ``opaque_migration``: the module, no facts."""
+    info = ModuleInfo(path, module, digest)
+    info.mentions_django = "django" in text
+    return info
 
 
 class SharedValues:
