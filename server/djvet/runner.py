@@ -296,17 +296,24 @@ def extract_modules(
         except Exception:  # the index's own read of the file reports what went wrong
             continue
         modules[key] = (stat.st_mtime_ns, stat.st_size, info)
-        if len(text) <= budget.trees and any(word in text for word in _TREE_WORTHY):
+        if len(text) <= budget.trees and _tree_worthy(text, info):
             trees[key] = (text, source)
             budget.trees -= len(text)
     return modules, trees
 
 
-# The budget goes to the files a rule's gate is likely to let through (async code, test
-# clients, redirects, logout, view classes): most modules (models, forms, migrations) are
-# turned away before their tree is asked for. Only a guess about what to keep: a tree that
-# was not kept is parsed again when a check does want it.
-_TREE_WORTHY = ("async", "lient", "edirect", "ogout", "View", "success_url")
+def _tree_worthy(text: str, info: ModuleInfo) -> bool:
+    """Whether a check is likely to want the file's tree: what the rules' gates let through
+    (async code, redirects, logout, a test client's GET, a module that mentions views and has
+    a class with a base). Most modules (models, forms, migrations, URLconfs, re-exporting packages) are
+    turned away before their tree is asked for. Only a guess about what to keep within the
+    budget: a tree that was not kept is parsed again when a check does want it.
+    """
+    if "async " in text or "edirect" in text or "ogout" in text or "success_url" in text:
+        return True
+    if "lient" in text and (".get" in text or ".head" in text):
+        return True
+    return "View" in text and any(cls.bases for cls in info.classes.values())
 
 
 @dataclass

@@ -90,6 +90,33 @@ def test_beyond_the_tree_budget_files_are_parsed_again_with_the_same_result(
     assert calls["v1.py"] == 2  # once for the index, once for the check
 
 
+def test_trees_are_kept_for_the_files_a_check_parses_not_for_modules_its_gates_turn_away(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The budget goes to files a rule's gate lets through: a URLconf naming views, a package
+    re-exporting async views and a test base with a client but no GET are turned away, so a
+    budget of just the wanted files' size keeps every tree the check asks for."""
+    app = tree / "app"
+    extra = {
+        "urls.py": "from django.urls import path  # to the Views\nfrom . import v1\n\n"
+        "urlpatterns = [path('v/', v1.V1.as_view())]\n",
+        "views_init.py": "from .async_views import listing\n\n__all__ = ['listing']\n",
+        "base.py": "from django.test import TestCase\n\n\nclass Base(TestCase):\n"
+        "    def setUp(self):\n        self.client.force_login(None)\n",
+        "mixins.py": "class TitleMixin:\n    title = ''  # for View classes\n",
+    }
+    for name, text in extra.items():
+        (app / name).write_text(text)
+    wanted = sum(len((app / f"v{n}.py").read_text()) for n in range(40))
+    paths = sorted(str(p) for p in tree.rglob("*.py"))
+    _, kept = runner.extract_modules(paths, tree)
+    assert {Path(key).name for key in kept} == {f"v{n}.py" for n in range(40)} | {"broken.py"}
+    monkeypatch.setattr(runner, "TREE_BUDGET_CHARS", wanted + len((app / "broken.py").read_text()))
+    calls = count_parses(monkeypatch)
+    runner.check_project(tree, Settings(), jobs_of(tree), workers=1)
+    assert max(calls.values()) == 1, calls
+
+
 def test_a_file_edited_between_index_and_check_is_parsed_afresh(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ):
