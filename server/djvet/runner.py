@@ -19,18 +19,19 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from stat import S_ISLNK
 from typing import Any
 
 from .core.config import Settings
 from .core.engine import check, fix_document
 from .core.project import (
     MAX_INDEX_BYTES,
+    ModuleNames,
     ProjectIndex,
     RelativePaths,
     digest_text,
     has_py_suffix,
     is_excluded,
-    module_name,
     walk_file_paths,
 )
 from .core.python import facts as facts_module
@@ -74,7 +75,7 @@ Texts = dict[str, "SourceFile"]  # path -> the file as the index build read it
 class SourceFile:
     """A file's text as djvet read it, and what is needed to write it back faithfully."""
 
-    path: Path
+    path: Path | str
     text: str
     bom: bool
     lossy: bool  # undecodable bytes were replaced: never write this text back
@@ -93,7 +94,7 @@ def read_file(path: Path) -> SourceFile:
     return _decoded(path, data)
 
 
-def _decoded(path: Path, data: bytes) -> SourceFile:
+def _decoded(path: Path | str, data: bytes) -> SourceFile:
     bom = data.startswith(b"\xef\xbb\xbf")
     if bom:
         data = data[3:]
@@ -103,11 +104,12 @@ def _decoded(path: Path, data: bytes) -> SourceFile:
         return SourceFile(path, data.decode("utf-8", errors="replace"), bom, True)
 
 
-def _read_once(path: Path, size: int) -> tuple[str, SourceFile | None]:
+def _read_once(path: str, size: int) -> tuple[str, SourceFile | None]:
     """One read of a Python file for both the index and the check: the index's text (as
     ``read_source`` gives it) and, when ``read_file`` would accept the file, what it would
     return (the same text). Raises as ``read_source`` does."""
-    data = path.read_bytes()
+    with open(path, "rb") as file:
+        data = file.read()
     nul = b"\x00" in data
     if nul and b"\x00" in data[:8192]:
         raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "binary file (NUL byte)")
@@ -120,9 +122,10 @@ def write_file(source: SourceFile, text: str) -> None:
     data = text.encode("utf-8")
     if source.bom:
         data = b"\xef\xbb\xbf" + data
-    tmp = source.path.with_name(f".{source.path.name}.djvet-tmp")
+    path = Path(source.path)
+    tmp = path.with_name(f".{path.name}.djvet-tmp")
     tmp.write_bytes(data)
-    os.replace(tmp, source.path)
+    os.replace(tmp, path)
 
 
 @dataclass(frozen=True)
@@ -270,18 +273,20 @@ def extract_modules(
     trees: Trees = {}
     budget = budget if budget is not None else Budget()
     shared = budget.values
-    real_dirs: dict[str, str] = {}
+    names = ModuleNames(root)
     for key in paths:
-        path = Path(key)
         try:
-            stat = path.stat()
+            stat = os.lstat(key)
+            link = S_ISLNK(stat.st_mode)
+            if link:
+                stat = os.stat(key)
             if stat.st_size > MAX_INDEX_BYTES:
                 continue
-            text, as_checked = _read_once(path, stat.st_size)
+            text, as_checked = _read_once(key, stat.st_size)
             if as_checked is not None and texts is not None and len(text) <= budget.texts:
                 texts[key] = as_checked
                 budget.texts -= len(text)
-            module = module_name(root, path, real_dirs)
+            module = names.of(key, link)
             if opaque_migration(key, text):
                 modules[key] = (
                     stat.st_mtime_ns,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from djvet.core.project import module_name
+from djvet.core.project import ModuleNames, module_name
 from djvet.core.python import facts as facts_module
 from djvet.core.python.facts import (
     Call,
@@ -620,3 +620,68 @@ def test_module_names_through_symbolic_links(tmp_path: Path) -> None:
     assert module_name(root, root / "missing.py", memo) == "missing"  # no file: no link
     relative = os.path.relpath(root / "app" / "views.py")
     assert module_name(root, Path(relative), memo) == "app.views"
+
+
+def reference_module_name(root: Path, path: Path) -> str:
+    """Session 5's ``module_name``, path by path: the real path relative to the real root."""
+    real_root = os.path.realpath(root)
+    full = os.path.abspath(path)
+    directory, name = os.path.split(full)
+    real = (
+        os.path.realpath(full)
+        if os.path.islink(full)
+        else os.path.join(os.path.realpath(directory), name)
+    )
+    if real.startswith(real_root + os.sep):
+        relative = real[len(real_root) + 1 :]
+    else:
+        relative = name
+    parts = relative.split(os.sep)
+    stem = parts[-1]
+    dot = stem.rfind(".")
+    parts[-1] = stem[:dot] if 0 < dot < len(stem) - 1 else stem
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def test_one_module_namer_for_many_files_names_each_as_module_name_does(tmp_path: Path) -> None:
+    """``ModuleNames`` remembers each folder's prefix: every file, asked in any order and
+    with the caller's ``link`` or without, gets ``module_name``'s answer."""
+    root = tmp_path / "root"
+    (root / "app" / "sub.pkg").mkdir(parents=True)
+    (root / "app" / "views.py").write_text("")
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "sub.pkg" / "m.py").write_text("")
+    (root / "__init__.py").write_text("")
+    (root / "linked.py").symlink_to(root / "app" / "views.py")
+    (root / "init_link.py").symlink_to(root / "app" / "__init__.py")
+    (tmp_path / "elsewhere.py").write_text("")
+    (root / "outside.py").symlink_to(tmp_path / "elsewhere.py")
+    (root / "alias_dir").symlink_to(root / "app")  # a linked folder: its files are app's
+    (root / "alias_dir_out").symlink_to(tmp_path)  # a folder outside the root
+    files = [
+        root / "app" / "views.py",
+        root / "app" / "__init__.py",
+        root / "app" / "sub.pkg" / "m.py",
+        root / "__init__.py",
+        root / "linked.py",
+        root / "init_link.py",
+        root / "outside.py",
+        root / "alias_dir" / "views.py",
+        root / "alias_dir_out" / "elsewhere.py",
+        root / "missing.py",
+    ]
+    expected = [reference_module_name(root, path) for path in files]
+    assert [module_name(root, path, {}) for path in files] == expected
+    assert expected[:8] == [
+        *("app.views", "app", "app.sub.pkg.m", ""),
+        *("app.views", "app", "outside", "app.views"),
+    ]
+    for order in (files, list(reversed(files))):
+        names = ModuleNames(root)
+        got = {str(path): names.of(str(path)) for path in order}
+        assert [got[str(path)] for path in files] == expected
+        told = ModuleNames(root)
+        got = {str(path): told.of(str(path), path.is_symlink()) for path in order}
+        assert [got[str(path)] for path in files] == expected

@@ -183,35 +183,67 @@ def walk_file_paths(
         stack.extend(reversed(subdirs))
 
 
-def module_name(root: Path, path: Path, real_dirs: dict[str, str] | None = None) -> str:
+def module_name(root: Path, path: Path | str, real_dirs: dict[str, str] | None = None) -> str:
     """Dotted module name of ``path`` relative to ``root`` (``books/models.py`` -> ``books.models``).
 
     Both are compared with symbolic links resolved. ``real_dirs`` memoises resolved folders
-    across calls (the CLI names thousands of files in a few hundred folders in one go).
+    across calls; ``ModuleNames`` names many files in one go.
     """
-    if real_dirs is None:
-        real_dirs = {}
-    real_root = _real(str(root), real_dirs)
-    full = os.path.abspath(path)
-    directory, name = os.path.split(full)  # (``full`` is ``os.path.join(directory, name)``)
-    try:
-        link = S_ISLNK(os.lstat(full).st_mode)  # ``os.path.islink``
-    except (OSError, ValueError):
-        link = False
-    real = os.path.realpath(full) if link else os.path.join(_real(directory, real_dirs), name)
-    if real.startswith(real_root) and real[len(real_root) : len(real_root) + 1] == os.sep:
-        relative = real[len(real_root) + 1 :]
-    elif real_root == os.sep and real.startswith(os.sep):
-        relative = real[1:]
-    else:
-        relative = name
-    parts = relative.split(os.sep)
-    stem = parts[-1]
-    dot = stem.rfind(".")
-    parts[-1] = stem[:dot] if 0 < dot < len(stem) - 1 else stem  # as ``with_suffix("")``
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+    return ModuleNames(root, real_dirs).of(os.fspath(path))
+
+
+class ModuleNames:
+    """``module_name`` for the files under one root, each folder's dotted prefix worked out
+    once (the CLI names thousands of files in a few hundred folders in one go)."""
+
+    def __init__(self, root: Path | str, real_dirs: dict[str, str] | None = None) -> None:
+        self._real_dirs: dict[str, str] = {} if real_dirs is None else real_dirs
+        self._real_root = _real(str(root), self._real_dirs)
+        self._prefixes: dict[str, str | None] = {}  # folder -> dotted prefix, None: outside
+
+    def of(self, path: str, link: bool | None = None) -> str:
+        """The module name of the file at ``path``; ``link``: whether the file itself is a
+        symbolic link, when the caller knows (else it is looked up)."""
+        full = os.path.abspath(path)
+        directory, name = os.path.split(full)  # (``full`` is ``os.path.join(directory, name)``)
+        if link is None:
+            try:
+                link = S_ISLNK(os.lstat(full).st_mode)  # ``os.path.islink``
+            except (OSError, ValueError):
+                link = False
+        if link:
+            real = os.path.realpath(full)
+            prefix = self._prefix(os.path.dirname(real), resolved=True)
+            name = os.path.basename(real) if prefix is not None else name
+        else:
+            prefix = self._prefix(directory, resolved=False)
+        dot = name.rfind(".")
+        stem = name[:dot] if 0 < dot < len(name) - 1 else name  # as ``with_suffix("")``
+        if stem == "__init__":
+            return prefix[:-1] if prefix else ""
+        return f"{prefix}{stem}" if prefix else stem
+
+    def _prefix(self, directory: str, *, resolved: bool) -> str | None:
+        """``"a.b."`` for a folder ``<root>/a/b`` (``""`` for the root itself); None for a
+        folder outside the root (its files are named by their file name alone)."""
+        key = directory if not resolved else "\0" + directory
+        try:
+            return self._prefixes[key]
+        except KeyError:
+            pass
+        real = directory if resolved else _real(directory, self._real_dirs)
+        root = self._real_root
+        prefix: str | None
+        if real == root:
+            prefix = ""
+        elif real.startswith(root) and real[len(root) : len(root) + 1] == os.sep:
+            prefix = real[len(root) + 1 :].replace(os.sep, ".") + "."
+        elif root == os.sep and real.startswith(os.sep):
+            prefix = real[1:].replace(os.sep, ".") + "."
+        else:
+            prefix = None
+        self._prefixes[key] = prefix
+        return prefix
 
 
 def _real(directory: str, memo: dict[str, str]) -> str:
