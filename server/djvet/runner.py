@@ -537,6 +537,47 @@ def _kept_trees(trees: Trees) -> Iterator[None]:
         facts_module.KEPT_TREES = {}
 
 
+# A worker's facts reach the others through a file in shared memory when the system has it
+# (the parent passes on its name): each reads the file at once, instead of the parent relaying
+# megabytes through two pipes, one worker after another, while all of them wait.
+_SHARED_MEMORY = "/dev/shm"
+
+
+def _hand_over(blob: bytes) -> bytes:
+    """The message that hands ``blob`` over: ``F`` and the name of a file holding it, or
+    ``B`` and the blob itself when no such file can be written."""
+    if os.path.isdir(_SHARED_MEMORY):
+        import tempfile
+
+        try:
+            fd, name = tempfile.mkstemp(prefix="djvet-facts-", dir=_SHARED_MEMORY)
+        except OSError:
+            pass
+        else:
+            try:
+                with open(fd, "wb") as file:
+                    file.write(blob)
+                return b"F" + os.fsencode(name)
+            except OSError:  # full: hand it over in the message itself
+                _discard(b"F" + os.fsencode(name))
+    return b"B" + blob
+
+
+def _taken(message: bytes) -> bytes | memoryview:
+    """The blob a ``_hand_over`` message hands over."""
+    if message[:1] == b"F":
+        with open(os.fsdecode(message[1:]), "rb") as file:
+            return file.read()
+    return memoryview(message)[1:]
+
+
+def _discard(message: bytes) -> None:
+    """Remove the file a ``_hand_over`` message names, if any."""
+    if message[:1] == b"F":
+        with contextlib.suppress(OSError):
+            os.unlink(os.fsdecode(message[1:]))
+
+
 def _worker_main(conn: Any, run: _Run, budget: Budget) -> None:
     """A forked worker: summarise the chunks of files it is sent, send their facts, adopt
     the others' facts, then check what it is sent."""
@@ -553,10 +594,15 @@ def _worker_main(conn: Any, run: _Run, budget: Budget) -> None:
             fresh.update(modules)
             trees.update(kept)
             conn.send_bytes(b"")  # done with a chunk
-        conn.send_bytes(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+        message = _hand_over(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            conn.send_bytes(message)
+        except BaseException:  # the parent will not know of the file: remove it here
+            _discard(message)
+            raise
         modules = dict(run.hits)
         for _ in range(conn.recv()):
-            modules.update(pickle.loads(conn.recv_bytes()))
+            modules.update(pickle.loads(_taken(conn.recv_bytes())))
         modules.update(fresh)
         run.index_progress = None  # the parent reports the index's progress
         run.index(modules)
@@ -597,6 +643,7 @@ def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
     conns: list[Any] = []
     processes = []
     stopped = False  # every worker was sent the end of its work
+    blobs: dict[int, bytes] = {}  # each worker's ``_hand_over`` message
     try:
         for _ in range(count):
             parent_end, child_end = context.Pipe()
@@ -626,7 +673,6 @@ def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
         for index in range(count):
             if not handed[index]:
                 hand(index)  # nothing for it: straight to the exchange
-        blobs: dict[int, bytes] = {}
         while len(blobs) < count:
             for ready in wait([c for i, c in enumerate(conns) if i not in blobs]):
                 index = conns.index(ready)
@@ -655,8 +701,7 @@ def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
             for other in range(count):
                 if other != index:
                     conn.send_bytes(blobs[other])
-        facts = ModuleFacts(run.hits, [blobs[index] for index in range(count)])
-        del blobs
+        facts = ModuleFacts(run.hits, [bytes(_taken(blobs[index])) for index in range(count)])
         _settle_gc()
 
         def next_chunk(index: int) -> list[int] | None:
@@ -670,11 +715,17 @@ def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
             return chunk or None
 
         active = set(range(count))
+        loading = set(range(count))  # yet to adopt the others' facts
         while active:
             for ready in wait([conns[i] for i in active]):
                 index = conns.index(ready)
                 conn = conns[index]
                 results = conn.recv()
+                loading.discard(index)
+                if not loading and blobs:  # every worker has read the facts files
+                    for message in blobs.values():
+                        _discard(message)
+                    blobs.clear()
                 for number, outcome in results:
                     outcomes[number] = outcome
                 if run.check_progress and results:
@@ -687,6 +738,8 @@ def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
     except (EOFError, OSError, pickle.UnpicklingError):
         return None
     finally:
+        for message in blobs.values():
+            _discard(message)
         for conn in conns:
             conn.close()
         for process in processes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from collections import Counter
@@ -171,6 +172,44 @@ def test_workers_agree_with_one_process(tree: Path, monkeypatch: pytest.MonkeyPa
     assert payload(parallel) == payload(serial)
     assert serial_facts is not None and parallel_facts is not None
     assert all(isinstance(part, bytes) for part in parallel_facts.fresh)  # sent by workers
+
+
+@pytest.mark.parametrize("shared_memory", [True, False])
+def test_workers_hand_their_facts_over_and_leave_no_file_behind(
+    tree: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_memory: bool,
+):
+    """Facts go through files in a shared-memory folder (removed once every worker has read
+    them), or inside the messages when there is no such folder; the same outcomes either way,
+    and the parent still gets every worker's facts for the cache."""
+    monkeypatch.setattr(runner, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(runner, "FILES_PER_WORKER", 1)
+    folder = tmp_path_factory.mktemp("shm")
+    monkeypatch.setattr(runner, "_SHARED_MEMORY", str(folder if shared_memory else folder / "no"))
+    serial_facts, serial = runner.check_project(tree, Settings(), jobs_of(tree), workers=1)
+    created: set[str] = set()
+    real_discard = runner._discard
+
+    def noting(message: bytes) -> None:
+        created.add(os.fsdecode(message[1:]) if message[:1] == b"F" else "inline")
+        real_discard(message)
+
+    monkeypatch.setattr(runner, "_discard", noting)
+    facts, parallel = runner.check_project(tree, Settings(), jobs_of(tree), workers=3)
+    assert payload(parallel) == payload(serial)
+    assert facts is not None and serial_facts is not None
+    merged: dict[str, object] = {}
+    for part in facts.fresh:
+        assert isinstance(part, bytes)
+        merged.update(pickle.loads(part))
+    assert merged.keys() == dict(serial_facts.fresh[0]).keys()
+    assert list(folder.iterdir()) == []  # every file removed
+    if shared_memory:
+        assert len(created) == 3 and all(name.startswith(str(folder)) for name in created)
+    else:
+        assert created == {"inline"}
 
 
 def test_a_worker_that_dies_does_not_lose_files(tree: Path, monkeypatch: pytest.MonkeyPatch):
