@@ -433,8 +433,9 @@ def check_project(
 
     ``cached`` holds module facts from an earlier run (adopted when the file's stamp is
     unchanged), ``reuse`` still-valid results by absolute path (those jobs are not checked),
-    ``tree`` the walk of ``root`` when the caller has it. Also returns every module's facts, for the cache (None when every job was reused and
-    ``want_facts`` is false: then nothing is indexed at all).
+    ``tree`` the walk of ``root`` when the caller has it. Also returns every module's facts,
+    for the cache; a caller that does not keep them says so with ``want_facts`` false: they
+    may then come back incomplete, or None when every job was reused (nothing is indexed).
     """
     outcomes: list[FileOutcome | None] = [None] * len(jobs)
     todo: list[int] = []
@@ -468,7 +469,7 @@ def check_project(
     )
     run = _Run(
         project, files, settings, jobs, todo, hits, stale, outcomes, mode, unsafe,
-        index_progress, check_progress,
+        index_progress, check_progress, want_facts,
     )  # fmt: skip
     # A check analyses each file once: nothing gains from keeping each function's async-ORM
     # issues for a re-analysis (fixes re-check the files they change, so they keep them).
@@ -498,6 +499,7 @@ class _Run:
     unsafe: bool
     index_progress: Callable[[int, int], None] | None
     check_progress: Callable[[int], None] | None
+    want_facts: bool = True  # the caller keeps the facts (for its cache)
 
     def index(self, modules: Mapping[str, tuple[int, int, ModuleInfo]]) -> None:
         """Adopt every module's facts (just extracted or validated) into the index."""
@@ -701,7 +703,10 @@ def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
             for other in range(count):
                 if other != index:
                     conn.send_bytes(blobs[other])
-        facts = ModuleFacts(run.hits, [bytes(_taken(blobs[index])) for index in range(count)])
+        fresh: list[bytes | Mapping[str, tuple[int, int, ModuleInfo]]] = (
+            [bytes(_taken(blobs[index])) for index in range(count)] if run.want_facts else []
+        )
+        facts = ModuleFacts(run.hits, fresh)
         _settle_gc()
 
         def next_chunk(index: int) -> list[int] | None:
