@@ -297,3 +297,34 @@ def test_the_command_exits_at_once_with_all_its_output_written(tmp_path: Path):
         reports.append(json.loads(done.stdout))
     assert reports[0] == reports[1]
     assert Counter(f["code"] for f in reports[0]["findings"]) == {"DJV201": 120, "DJV301": 120}
+
+
+def test_a_full_shared_memory_folder_hands_facts_over_inline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Writing the file fails (a small ``/dev/shm`` in a container is full): the blob goes in
+    the message itself and the half-written file is removed."""
+    monkeypatch.setattr(runner, "_SHARED_MEMORY", str(tmp_path))
+    blob = pickle.dumps({"a": 1})
+    message = runner._hand_over(blob)
+    assert message[:1] == b"F" and bytes(runner._taken(message)) == blob
+    runner._discard(message)
+    assert list(tmp_path.iterdir()) == []
+
+    class Full:
+        def __init__(self, fd: int, mode: str) -> None:
+            self.fd = fd
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            os.close(self.fd)
+
+        def write(self, data: bytes) -> int:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runner, "open", Full, raising=False)
+    message = runner._hand_over(blob)
+    assert message[:1] == b"B" and bytes(runner._taken(message)) == blob
+    assert list(tmp_path.iterdir()) == []
