@@ -341,6 +341,27 @@ def _add_renames(renames: dict[str, set[str]], imports: Mapping[str, str]) -> No
             renames.setdefault(last, set()).add(local)
 
 
+def _read_imports(modules: Iterable[ModuleInfo]) -> tuple[dict[str, set[str]], set[int]]:
+    """``_add_renames`` of every module's imports in turn (the same dict, in the same order),
+    and the ids of the imports dicts ``_logout_aliases`` finds a logout in: the imports read
+    in one comprehension (an index has tens of thousands, nearly all binding a name to itself
+    and none binding a logout)."""
+    renames: dict[str, set[str]] = {}
+    binding_logout: set[int] = set()
+    for imports, local, target in [
+        (module.imports, local, target)
+        for module in modules
+        for local, target in module.imports.items()
+        if target in _LOGOUT_TARGETS or target.rpartition(".")[2] != local
+    ]:
+        last = target.rpartition(".")[2]
+        if local != last:
+            renames.setdefault(last, set()).add(local)
+        if target in _LOGOUT_TARGETS:
+            binding_logout.add(id(imports))
+    return renames, binding_logout
+
+
 def _logout_aliases(imports: Mapping[str, str]) -> tuple[str, ...]:
     """Local names ``imports`` binds to one of ``_LOGOUT_CALLEES`` or to ``LogoutView``."""
     if _LOGOUT_TARGETS.isdisjoint(imports.values()):
@@ -349,6 +370,9 @@ def _logout_aliases(imports: Mapping[str, str]) -> tuple[str, ...]:
 
 
 _DEFERRED = operator.attrgetter("deferred")
+# The words of ``_LOGOUT_TEXT`` found in one pass: each holds this probe at the offset given.
+_LOGOUT_PROBE = "ogout"
+_LOGOUT_SPELLINGS = tuple((word, word.index(_LOGOUT_PROBE)) for word in _LOGOUT_TEXT)
 
 
 def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
@@ -357,10 +381,10 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
     # name in its module or class, the function, and its deferred body's text or not.
     names: list[str] = []
     functions: list[FunctionInfo] = []
-    renames: dict[str, set[str]] = {}  # last part of an import target -> other local names
+    # last part of an import target -> other local names; the imports binding a logout
+    renames, binding_logout = _read_imports(project.modules.values())
     imports_of: dict[str, dict[str, str]] = {}  # module name -> its imports
     for module in project.modules.values():
-        _add_renames(renames, module.imports)
         imports_of[module.module] = module.imports
         if module.functions:
             names.extend(module.functions)
@@ -369,12 +393,11 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
             if cls.methods:
                 names.extend(cls.methods)
                 functions.extend(cls.methods.values())
-    text_owner: list[int] = []  # indexes into ``functions`` of the deferred ones
-    texts: list[str] = []
+    texts: list[str] = []  # the deferred bodies' texts, in the order of ``functions``
     summarised: list[int] = []
     qualifiers: dict[int, Qualifier] = {}  # by id: the deferred bodies' naming contexts
     # Runs of consecutive deferred functions sharing a qualifier (a module's functions share
-    # theirs): (qualifier, first, end) over ``text_owner``.
+    # theirs): (qualifier, first, end) over ``texts``.
     runs: list[tuple[Qualifier, int, int]] = []
     last: Qualifier | None = None
     start = 0
@@ -384,14 +407,19 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
             continue
         if deferred.qualifier is not last:
             if last is not None:
-                runs.append((last, start, len(text_owner)))
+                runs.append((last, start, len(texts)))
             last = deferred.qualifier
-            start = len(text_owner)
+            start = len(texts)
             qualifiers[id(last)] = last
-        text_owner.append(index)
         texts.append(deferred.text)
     if last is not None:
-        runs.append((last, start, len(text_owner)))
+        runs.append((last, start, len(texts)))
+    # text_owner[i]: the index into ``functions`` of texts[i]'s function.
+    if summarised:
+        skipped = set(summarised)
+        text_owner = [index for index in range(len(functions)) if index not in skipped]
+    else:  # every body deferred (the CLI's index)
+        text_owner = list(range(len(functions)))
     may = {  # indexes into ``functions``
         index for index in summarised if not _LOGOUT_CALLEES.isdisjoint(functions[index].calls)
     }
@@ -399,7 +427,11 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
     for qualifier in qualifiers.values():
         imports = qualifier.imports  # the module's, unless the index moved on
         known = imports_of.get(qualifier.module)
-        if imports is not known and imports != known:
+        if imports is known:
+            if id(imports) in binding_logout:  # ``_logout_aliases(imports)`` finds some
+                aliased.add(id(qualifier))
+            continue
+        if imports != known:
             _add_renames(renames, imports)
         if _logout_aliases(imports):
             aliased.add(id(qualifier))
@@ -410,19 +442,31 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
                 if any(alias in texts[at] for alias in aliases):
                     may.add(text_owner[at])
     joined = "\0".join(texts)  # no word holds a NUL: a match lies inside one text
-    starts = [0, *itertools.accumulate(len(text) + 1 for text in texts)]  # and the end
+    # Where each text starts in ``joined``, and its end: the lengths before it, one NUL each.
+    lengths = itertools.accumulate(map(len, texts), initial=0)
+    starts = list(map(operator.add, lengths, range(len(texts) + 1)))
     if not joined.isascii():
         may.update(text_owner[i] for i, text in enumerate(texts) if not text.isascii())
 
-    def search(word: str) -> None:
+    def search(word: str, spellings: tuple[tuple[str, int], ...] = ()) -> None:
+        """Mark the texts holding ``word`` or, given ``spellings``, one of those words (each
+        holds ``word`` at the offset given; a hit that none of them matches goes on)."""
         position = joined.find(word)
         while position >= 0:
+            if spellings and not any(
+                position >= offset and joined.startswith(spelled, position - offset)
+                for spelled, offset in spellings
+            ):
+                position = joined.find(word, position + 1)
+                continue
             at = bisect.bisect_right(starts, position) - 1
             may.add(text_owner[at])
             position = joined.find(word, starts[at + 1])
 
-    for word in _LOGOUT_TEXT:
-        search(word)
+    search(_LOGOUT_PROBE, _LOGOUT_SPELLINGS)  # every word of ``_LOGOUT_TEXT``
+    # Every text holding one of these words is in ``may``: a word holding one of them needs
+    # no pass over the texts (each text holding it holds that one too).
+    found: set[str] = set(_LOGOUT_TEXT)
     searched: set[str] = set()
     for _ in range(_MAX_CALL_DEPTH):
         words = {names[index] for index in may}
@@ -438,8 +482,10 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
         if len(words) > _MAX_SCREEN_WORDS:
             return LogoutScreen(frozenset(), frozenset(), (), everything=True)
         searched |= new
-        for word in sorted(new):
-            search(word)
+        for word in sorted(new, key=lambda word: (len(word), word)):  # shorter words first
+            if not any(done in word for done in found):
+                search(word)
+            found.add(word)
         for index in summarised:
             if index not in may and any(
                 name.rpartition(".")[2] in new for name in functions[index].calls

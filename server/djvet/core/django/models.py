@@ -270,6 +270,14 @@ def _last(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 
 
+_UNREAD = "<unread>"  # not a kind: ``ModelIndex._plain`` has no entry
+
+
+def _unique_kwarg(call: Call) -> bool:
+    """``unique=True`` or ``primary_key=True`` among the call's keywords."""
+    return _lit_true(call.kwarg("unique")) or _lit_true(call.kwarg("primary_key"))
+
+
 def is_field_call(value: Value) -> bool:
     """``models.CharField(...)``, ``ForeignKey(...)``, ``ArrayField(...)``: a model field."""
     if not isinstance(value, Call):
@@ -296,6 +304,7 @@ class ModelIndex:
         self._classes: dict[str, ClassInfo] = {}
         self._memo = memo if memo is not None else {}
         self._outside: dict[str, bool] = {}  # base name -> no prefix of it is a project module
+        self._plain: dict[tuple[str, ...], str | None] = {}  # bases -> ``_plain_kind``
         self._build()
 
     # -- building ------------------------------------------------------------------------------
@@ -307,8 +316,13 @@ class ModelIndex:
         for module in self.project.modules.values():
             for cls in module.classes.values():
                 self._classes[f"{module.module}.{cls.qualname}"] = cls
+        relevant: set[str] = set()  # files defining models, managers or querysets
+        no_seen: frozenset[str] = frozenset()
         for qualified, cls in self._classes.items():
-            kind = self._kind(qualified, cls, frozenset())
+            kind = self._kind(qualified, cls, no_seen)
+            if not kind:
+                continue
+            relevant.add(cls.path)
             if kind == "model":
                 info = ModelInfo(qualified, "", _lit_true(cls.meta.get("abstract")), cls)
                 label = _lit_str(cls.meta.get("app_label")) or app_label_for(cls.module)
@@ -320,9 +334,6 @@ class ModelIndex:
                 self.querysets.add(qualified)
             elif kind == "manager":
                 self.managers.add(qualified)
-        relevant = {
-            cls.path for qualified, cls in self._classes.items() if self._class_kind.get(qualified)
-        }
         self.user_model = self._find_user_model()
         engines: list[Value] = []
         for module in self.project.modules.values():
@@ -374,6 +385,19 @@ class ModelIndex:
             )
         return outside
 
+    def _plain_kind(self, bases: tuple[str, ...]) -> str | None:
+        """What the loop over ``bases`` in ``_kind`` finds when ``_resolve_base`` finds no
+        class for any base it reaches (the first Django base's kind, else ""); None when it
+        may find one. Classes share few base lists: ``_kind`` keeps this per list."""
+        known_bases = _base_kinds()
+        for base in bases:
+            kind = known_bases.get(base, "")
+            if kind:
+                return kind
+            if base in self._classes or not self._outside_project(base):
+                return None
+        return ""
+
     def _kind(self, qualified: str, cls: ClassInfo, seen: frozenset[str]) -> str:
         """ "model" / "queryset" / "manager" / "" for a project class, through its bases."""
         known = self._class_kind.get(qualified)
@@ -386,15 +410,31 @@ class ModelIndex:
         kind = ""
         if qualified in seen:
             return kind
-        known_bases = _base_kinds()
-        for base in cls.bases:
-            kind = known_bases.get(base, "")
-            if not kind:
+        bases = cls.bases
+        plain = self._plain.get(bases, _UNREAD)
+        if plain is _UNREAD:
+            plain = self._plain[bases] = self._plain_kind(bases)
+        if plain is not None:
+            kind = plain
+        else:
+            known_bases = _base_kinds()
+            outside = self._outside
+            for base in bases:
+                kind = known_bases.get(base, "")
+                if kind:
+                    break
+                if outside.get(base) and base not in self._classes:
+                    continue  # ``_resolve_base`` finds no class (Django's views, mixins)
                 name, base_cls = self._resolve_base(base, cls)
                 if base_cls is not None:
-                    kind = self._kind(name, base_cls, seen | {qualified})
-            if kind:
-                break
+                    found = self._class_kind.get(name)  # what ``_kind`` answers first
+                    kind = (
+                        found
+                        if found is not None
+                        else self._kind(name, base_cls, seen | {qualified})
+                    )
+                    if kind:
+                        break
         if not kind:
             for value in cls.base_values:
                 if isinstance(value, Call) and _last(value.func) == "from_queryset":
@@ -406,7 +446,8 @@ class ModelIndex:
 
     def _find_user_model(self) -> str:
         for module in self.project.modules.values():
-            label = _lit_str(module.assignments.get("AUTH_USER_MODEL"))
+            value = module.assignments.get("AUTH_USER_MODEL")
+            label = _lit_str(value) if value is not None else None
             if label and "." in label:
                 found = self.by_label.get(label)
                 if found is None:
@@ -427,12 +468,17 @@ class ModelIndex:
             if name in self.models:
                 parents.append(name)
         info.parents = tuple(parents)
+        fields = info.fields
         for attr, value in cls.attrs.items():
-            if is_field_call(value):
+            # ``is_field_call``, with the callee's last part found once for both questions.
+            last = value.func.rpartition(".")[2] if isinstance(value, Call) else None
+            if last is not None and (
+                last.endswith("Field") or last in RELATION_KINDS or last == "ForeignObject"
+            ):
                 assert isinstance(value, Call)
-                info.fields.add(attr)
-                kind = RELATION_KINDS.get(_last(value.func))
-                if _lit_true(value.kwarg("unique")) or _lit_true(value.kwarg("primary_key")):
+                fields.add(attr)
+                kind = RELATION_KINDS.get(last)
+                if not info.has_unique_checks and _unique_kwarg(value):
                     info.has_unique_checks = True
                 if kind is not None:
                     info.has_unique_checks = True  # ForeignKey.validate() queries the target
@@ -440,7 +486,7 @@ class ModelIndex:
                     target = self._target(target_value, info, cls)
                     related = _lit_str(value.kwarg("related_name"))
                     info.relations[attr] = Relation(attr, kind, target, related)
-            else:
+            elif last is not None:  # a call (``_manager_spec`` answers None for anything else)
                 spec = self._manager_spec(attr, value, cls)
                 if spec is not None:
                     if info.default_manager is None:

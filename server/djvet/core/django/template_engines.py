@@ -55,9 +55,11 @@ def jinja2_folders(project: ProjectIndex) -> tuple[str, ...]:
 def _jinja2_folders(project: ProjectIndex) -> tuple[str, ...]:
     jinja: set[str] = set()
     django: set[str] = set()
-    for path, info in sorted(project.modules.items()):
-        if "TEMPLATES" not in info.assignments:
-            continue
+    # Settings modules in path order (sorting the few that assign ``TEMPLATES``, not all).
+    settings = sorted(
+        path for path, info in project.modules.items() if "TEMPLATES" in info.assignments
+    )
+    for path in settings:
         tree = _read(path)
         if tree is None:
             continue

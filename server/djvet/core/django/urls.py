@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import importlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -27,7 +27,7 @@ from urllib.parse import unquote
 
 from ..project import ProjectIndex
 from ..python.facts import Call, ClassInfo, Lit, ModuleInfo, Ref, Seq, Starred, Value
-from ..types import Span
+from ..types import Span, slot_constructor
 
 PATH_FUNCTIONS = frozenset(
     {"django.urls.path", "django.urls.re_path", "django.conf.urls.url", "django.conf.urls.re_path"}
@@ -101,7 +101,7 @@ class Match(enum.Enum):
     MAYBE = "maybe"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ViewSpec:
     """What a route's view expression names.
 
@@ -124,7 +124,7 @@ class ViewSpec:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     """One endpoint as seen from a root URLconf."""
 
@@ -300,12 +300,19 @@ class _Node:
 PatternChain = tuple[_Pattern | None, ...]  # a route's patterns, outermost first
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     chain: PatternChain  # None marks an i18n language prefix
     route: Route | None  # None: an opaque stretch
     never: bool = False
     appends_slash: bool = False
+
+
+# Routes, their entries and views without the frozen dataclasses' ``__init__`` (each field
+# through ``object.__setattr__``): a project has thousands, built in every CLI worker.
+_make_route = slot_constructor(Route)
+_make_entry = slot_constructor(_Entry)
+_make_view = slot_constructor(ViewSpec)
 
 
 @dataclass
@@ -537,7 +544,9 @@ class _Builder:
         if isinstance(value, Seq):
             nodes: list[_Node] = []
             for item in value.items:
-                if isinstance(item, Starred):
+                if isinstance(item, Call) and item.func in PATH_FUNCTIONS:
+                    nodes.append(self.path_call(item, module, depth))  # ``item``'s commonest case
+                elif isinstance(item, Starred):
                     nodes.extend(self.patterns(item.value, module, depth + 1))
                 else:
                     nodes.extend(self.item(item, module, depth))
@@ -580,9 +589,11 @@ class _Builder:
         return [_Node(None, opaque=True, file=module.path, span=getattr(value, "span", None))]
 
     def path_call(self, call: Call, module: ModuleInfo, depth: int) -> _Node:
-        route = call.args[0] if call.args else call.kwarg("route")
-        view = call.args[1] if len(call.args) > 1 else call.kwarg("view")
-        name_value = call.args[3] if len(call.args) > 3 else call.kwarg("name")
+        args = call.args
+        count = len(args)
+        route = args[0] if count else call.kwarg("route")
+        view = args[1] if count > 1 else call.kwarg("view")
+        name_value = args[3] if count > 3 else call.kwarg("name")
         name = (
             name_value.value
             if isinstance(name_value, Lit) and isinstance(name_value.value, str)
@@ -591,7 +602,12 @@ class _Builder:
         if not (isinstance(route, Lit) and isinstance(route.value, str)) or view is None:
             return _Node(None, opaque=True, file=module.path, span=call.span)
         is_regex = call.func in REGEX_FUNCTIONS
-        include = self.include(view, module, depth, call.span)
+        # ``include`` answers None for a call of anything but ``include`` (``V.as_view()``).
+        include = (
+            self.include(view, module, depth, call.span)
+            if not isinstance(view, Call) or view.func in INCLUDE_FUNCTIONS
+            else None
+        )
         if include is not None:
             children, namespaces = include
             return _Node(
@@ -760,7 +776,7 @@ class _Builder:
                 cls = self.project.resolve_class(name, module.path)
                 if cls is not None:
                     name = f"{cls.module}.{cls.qualname}"
-                return ViewSpec("class", name, view.kwargs, wrappers)
+                return _make_view("class", name, view.kwargs, wrappers, "", "")
             inner = view.args[0] if len(view.args) == 1 else None
             if inner is not None and len(wrappers) < 8:
                 return self.view_spec(inner, module, (*wrappers, view))
@@ -771,10 +787,9 @@ class _Builder:
                 # ``logout_view = LogoutView.as_view()`` in views.py, routed by name.
                 return self.view_spec(found.obj, found.module, wrappers)
             if found is not None and found.kind == "function":
-                return ViewSpec(
-                    "function", f"{found.module.module}.{found.obj.qualname}", (), wrappers
-                )
-            return ViewSpec("function", view.name, (), wrappers)
+                target = f"{found.module.module}.{found.obj.qualname}"
+                return _make_view("function", target, (), wrappers, "", "")
+            return _make_view("function", view.name, (), wrappers, "", "")
         return ViewSpec("unknown", wrappers=wrappers)
 
 
@@ -810,6 +825,8 @@ def _bind(
     names = index.names
     # What ``_spellings(namespaces, name)`` puts before each name (the same for every node).
     prefixes = _spellings(namespaces, "")
+    # One spelling per name (no namespace, or one namespace per level): its prefix.
+    single = prefixes[0] if len(prefixes) == 1 else None
     for node in nodes:
         pattern = node.pattern
         if pattern is not None:
@@ -838,18 +855,28 @@ def _bind(
             continue
         assert node.view is not None
         name = node.name
-        spellings = [prefix + name for prefix in prefixes] if name else []
-        route = Route(
-            name=spellings[0] if spellings else None,
-            display="/" + shown,
-            view=node.view,
-            file=node.file,
-            span=node.span,
-            has_params=here_params,
+        spellings: Sequence[str]
+        if not name:
+            spellings = ()
+        elif single is not None:
+            spellings = (single + name,)
+        else:
+            spellings = [prefix + name for prefix in prefixes]
+        route = _make_route(
+            spellings[0] if spellings else None,
+            "/" + shown,
+            node.view,
+            node.file,
+            node.span,
+            here_params,
         )
-        entries.append(_Entry(here, route))
+        entries.append(_make_entry(here, route, False, False))
         for spelling in spellings:
-            names.setdefault(spelling, []).append(route)
+            listed = names.get(spelling)
+            if listed is None:
+                names[spelling] = [route]
+            else:
+                listed.append(route)
 
 
 def _spellings(namespaces: tuple[tuple[str, ...], ...], name: str) -> list[str]:
@@ -868,6 +895,8 @@ def _root_modules(project: ProjectIndex, builder: _Builder) -> list[ModuleInfo]:
     configured: list[ModuleInfo] = []
     for module in project.modules.values():
         value = module.assignments.get("ROOT_URLCONF")
+        if value is None:
+            continue  # what ``_text`` says of it (most modules: not a settings module)
         dotted = _text(value)
         if dotted:
             found = project.find_module(dotted, module.path)
