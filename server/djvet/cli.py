@@ -219,9 +219,17 @@ def _check(
     walked: dict[str, list[str]] = {}
     jobs = collect_jobs(args.paths, root, settings, cwd, on_error, walked)
     tree = walked.get(str(root))  # checking the whole project: one walk serves every step
-    # The stamps say which cached results still hold: none to compare without a cache.
-    stamps = {job.path: file_stamp(job.path) for job in jobs} if cache is not None else {}
+    # The stamps say which cached results still hold: none to compare without a cache. A
+    # checked file is (nearly always) one the index reads too: its file is stat'ed once.
     dependencies = dependency_stamps(root, settings, tree) if cache is not None else {}
+    stamps = (
+        {
+            job.path: dependencies[job.path] if job.path in dependencies else file_stamp(job.path)
+            for job in jobs
+        }
+        if cache is not None
+        else {}
+    )
     reuse = reusable(cached, dependencies, stamps) if mode == "check" else {}
     all_reused = len(reuse) == len(jobs)
     changed = cache is not None and cached.dependencies != dependencies

@@ -6,7 +6,6 @@ This is the CLI's coordinate edge: the core's 0-based lines and code-point colum
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,23 +58,24 @@ class Report:
     def findings(self) -> list[tuple[str, Finding]]:
         out: list[tuple[str, Finding]] = []
         for outcome in self.outcomes:
-            if outcome.result is not None:
+            if outcome.result is not None and outcome.result.findings:
                 out.extend((outcome.path, f) for f in outcome.result.findings)
         return out
 
     def all_errors(self) -> list[tuple[str, str]]:
         errors = list(self.errors)
-        for outcome in self.outcomes:
+        for outcome in self.outcomes:  # one per checked file: most have nothing to add
             if outcome.error:
                 errors.append((outcome.path, outcome.error))
-            errors.extend((outcome.path, warning) for warning in outcome.warnings)
-            if outcome.result is not None:
+            if outcome.warnings:
+                errors.extend((outcome.path, warning) for warning in outcome.warnings)
+            result = outcome.result
+            if result is not None and (result.rule_errors or result.notes):
                 errors.extend(
-                    (outcome.path, f"rule {e.code} failed: {e.message}")
-                    for e in outcome.result.rule_errors
+                    (outcome.path, f"rule {e.code} failed: {e.message}") for e in result.rule_errors
                 )
                 # "syntax error at line 12 (...); the rest of the file was checked"
-                errors.extend((outcome.path, note) for note in outcome.result.notes)
+                errors.extend((outcome.path, note) for note in result.notes)
         return errors
 
 
@@ -317,6 +317,8 @@ def print_text(
 
 
 def render_diff(outcomes: Sequence[FileOutcome]) -> str:
+    import difflib  # only ``--diff`` needs it
+
     chunks = []
     for outcome in outcomes:
         if outcome.fixed_text is None or outcome.original_text is None:

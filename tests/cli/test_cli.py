@@ -273,3 +273,61 @@ def test_text_summary_names_the_version_source_verbatim(project):
     )
     result = djvet("check", cwd=project, env={"VIRTUAL_ENV": ""})  # no installed Django to find
     assert "Django 4.2 (pyproject.toml [project] dependencies)" in result.stdout
+
+
+# Imported on demand only: a check of a project pinned in requirements.txt, with no TOML
+# file and no --diff, needs none of them (together ~25 ms of every start-up).
+NOT_FOR_A_PLAIN_CHECK = (
+    "packaging.specifiers",  # rules' ">=X.Y" are compared with Version
+    "packaging.requirements",  # "Django==5.2.1" is read without the grammar
+    "packaging.tags",
+    "tomllib",  # no pyproject.toml or lock file to read
+    "importlib.resources",  # the fact sheet is read with pkgutil.get_data
+    "difflib",  # --diff only
+)
+
+
+def test_a_plain_check_imports_only_what_it_uses(tmp_path):
+    (tmp_path / "manage.py").write_text("")
+    (tmp_path / "requirements.txt").write_text("celery==5.4.0\nDjango==5.1.4\n")
+    app = tmp_path / "shop"
+    app.mkdir()
+    (app / "views.py").write_text(MIXED_VIEW)
+    (app / "templates").mkdir()
+    (app / "templates" / "page.html").write_text('<a href="{% url "logout" %}">out</a>\n')
+    script = textwrap.dedent(
+        """\
+        import contextlib, io, json, sys
+        before = set(sys.modules)
+        from djvet import cli
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            cli.main(["check", ".", "--format", "json", "--no-cache", "-j", "1"])
+        print(json.dumps({"added": sorted(set(sys.modules) - before), "out": out.getvalue()}))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    report = json.loads(answer["out"])
+    # The check really ran, with the version pinned in requirements.txt.
+    assert report["django_version"] == "5.1"
+    assert [f["code"] for f in report["findings"]] == ["DJV201"]
+    assert "djvet.rules.djv201_mixed_sync_async_handlers" in answer["added"]
+    assert sorted(set(NOT_FOR_A_PLAIN_CHECK) & set(answer["added"])) == []
+
+
+def test_a_range_pin_and_a_pyproject_still_use_packaging(tmp_path):
+    """The lazily imported parsers still answer when a project needs them."""
+    (tmp_path / "manage.py").write_text("")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["Django>=4.2,<5.0"]\n'
+    )
+    (tmp_path / "views.py").write_text(MIXED_VIEW)
+    done = djvet(
+        "check", ".", "--format", "json", "--no-cache", cwd=tmp_path, env={"VIRTUAL_ENV": ""}
+    )
+    assert json.loads(done.stdout)["django_version"] == "4.2"

@@ -10,6 +10,8 @@ from packaging.version import Version
 
 from djvet.core.config import (
     Settings,
+    _spec_from_requirement,
+    best_known_match,
     detect_django_version,
     parse_tool_table,
     resolve_settings,
@@ -210,3 +212,48 @@ class TestProjectRoot:
         # tmp_path has no marker, but its parents might (/tmp rarely does); use an isolated cwd.
         root = find_project_root([tmp_path / "loose"], tmp_path / "loose")
         assert root in {(tmp_path / "loose").resolve(), *list(tmp_path.parents)}
+
+
+class TestExactPins:
+    """``Django==X.Y.Z`` is read without the requirement grammar: same answer as through it."""
+
+    @staticmethod
+    def through_the_grammar(line: str) -> Version | None:
+        from packaging.requirements import Requirement
+
+        return best_known_match(Requirement(line).specifier)
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "Django==5.2.1",  # a known feature release's patch: 5.2
+            "django == 4.2.17",
+            "DJANGO==5.0",  # zero-padded: 5.0.0
+            "Django==05.01.003",  # leading zeros are the same numbers
+            "Django==5.1.39",  # the last patch best_known_match tries
+            "Django==5.1.40",  # beyond the patches it tries: no version
+            "Django==3.0.1",  # a feature release djvet does not know: no version
+            "Django==9.9",
+        ],
+    )
+    def test_same_answer_as_the_grammar(self, line):
+        assert _spec_from_requirement(line) == self.through_the_grammar(line)
+
+    def test_answers(self):
+        assert _spec_from_requirement("Django==5.2.1") == Version("5.2")
+        assert _spec_from_requirement("Django==3.0.1") is None
+
+    @pytest.mark.parametrize(
+        ("line", "expected"),
+        [
+            ("Django==4.2.7 ; python_version >= '3.8'", "4.2"),  # a marker: the grammar reads it
+            ("django[argon2]==5.0.1", "5.0"),  # extras: the grammar
+            ("Django===5.1.2", "5.1"),  # arbitrary equality is not ``==``: the grammar
+            ("Django==5.1.*", "5.1"),  # a wildcard: the grammar
+            ("django-environ==0.11.2", None),  # another project whose name holds "django"
+            ("celery==5.4.0", None),  # not Django at all: never parsed
+            ("Django==", None),  # not a requirement
+        ],
+    )
+    def test_other_forms_still_use_the_grammar(self, line, expected):
+        assert _spec_from_requirement(line) == (Version(expected) if expected else None)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from djvet.core.sources import classify
 from djvet.core.types import SourceKind as K
@@ -45,3 +49,27 @@ def test_classify(path, language_id, expected):
 def test_configured_template_dirs():
     assert classify("frontend/views/page.html", None, ["frontend/views"]) is K.DJANGO_TEMPLATE
     assert classify("frontend/other/page.html", None, ["frontend/views"]) is K.OTHER
+
+
+# Paths as the CLI walk and editors give them, built from the parts classification looks at.
+_components = st.sampled_from(
+    ["templates", "Templates", "jinja2", "JINJA2", "app", "", ".", "..", "x.dj", "a.b", "static"]
+)
+_names = st.sampled_from(
+    ["views.py", "v.PYI", "page.html", "p.HTM", "m.txt", "s.xml", "p.djhtml", "p.dj.md",
+     "b.jinja", "b.J2", "b.jinja2", "logo.png", ".html", "html.", "noext", "a.dj.", ".py"]
+)  # fmt: skip
+_paths = st.builds(
+    lambda lead, parts, name, tail: lead + "/".join([*parts, name]) + tail,
+    st.sampled_from(["", "/", "./", "//"]),
+    st.lists(_components, max_size=4),
+    _names,
+    st.sampled_from(["", "", "/", "/.", "/.."]),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_paths, st.sampled_from([(), ("front/views",), ("app",)]))
+def test_text_paths_classify_as_path_objects_do(path, template_dirs):
+    """The CLI's text fast path agrees with classifying the same path as a PurePath."""
+    assert classify(path, None, template_dirs) is classify(PurePath(path), None, template_dirs)

@@ -14,19 +14,20 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from ..layout import VENV_NAMES, site_packages_candidates
 from .facts import feature_release, known_versions, newest_version
 from .types import Severity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+
+# Imported where a file needs them, not up front: most projects have no TOML file to read, or
+# none that names Django, and ``packaging.specifiers`` alone costs ~14 ms a start-up (it
+# imports ``packaging.tags``, hence ``subprocess``, ``logging`` and ``platform``).
 
 KNOWN_KEYS = frozenset(
     {"select", "ignore", "severity", "django-version", "exclude", "extend-exclude", "template-dirs"}
@@ -145,15 +146,26 @@ def parse_tool_table(table: Mapping[str, Any], known_codes: Iterable[str]) -> Ra
     )
 
 
+def _toml() -> Any:
+    """The TOML parser (``tomllib``; ``tomli`` before Python 3.11)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    return tomllib
+
+
 def read_pyproject(root: Path) -> tuple[dict[str, Any], list[str]]:
     """The parsed pyproject.toml at ``root`` (empty when absent) and any read problems."""
     path = root / "pyproject.toml"
     if not path.is_file():
         return {}, []
+    toml = _toml()
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh), []
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            data: dict[str, Any] = toml.load(fh)
+            return data, []
+    except (OSError, toml.TOMLDecodeError, UnicodeDecodeError) as exc:
         return {}, [f"{path}: cannot read ({exc}); using defaults"]
 
 
@@ -215,6 +227,11 @@ def _environment_prefixes(root: Path, interpreter: str | None) -> list[tuple[Pat
     return prefixes
 
 
+# ``Django==4.2.7``: the commonest pin, read without the requirement grammar.
+_EXACT_PIN = re.compile(r"django[ \t]*==[ \t]*([0-9]+)\.([0-9]+)(?:\.([0-9]+))?", re.I)
+_PATCHES_TRIED = 40  # ``best_known_match`` looks for ``==X.Y.Z`` among X.Y.0 .. X.Y.39
+
+
 def best_known_match(spec: SpecifierSet) -> Version | None:
     """The newest Django feature release djvet knows that the specifier admits."""
     matches = [v for v in known_versions() if spec.contains(v, prereleases=True)]
@@ -222,7 +239,7 @@ def best_known_match(spec: SpecifierSet) -> Version | None:
         return max(matches)
     # ``==4.2.7`` does not admit ``4.2``: try patch releases of each feature release.
     for version in reversed(known_versions()):
-        for patch in range(0, 40):
+        for patch in range(0, _PATCHES_TRIED):
             if spec.contains(Version(f"{version}.{patch}"), prereleases=True):
                 return version
     return None
@@ -234,8 +251,17 @@ _POETRY_CARET = re.compile(r"^\^?\s*(\d+)\.(\d+)")
 def _spec_from_requirement(line: str) -> Version | None:
     """``Django>=4.2,<5.0`` / ``django[argon2]==4.2.7 ; python_version>'3'`` -> a known version."""
     text = line.split("#", 1)[0].strip()
-    if not text or text.startswith("-"):
+    # A requirement whose name is Django has it in its text: other lines (most of a
+    # requirements file) are not parsed at all.
+    if not text or text.startswith("-") or "django" not in text.lower():
         return None
+    pin = _EXACT_PIN.fullmatch(text)
+    if pin is not None:
+        # ``==X.Y.Z`` admits only X.Y's patch Z (zero-padded: ``==X.Y`` is X.Y.0), so
+        # ``best_known_match`` would answer X.Y when it knows X.Y and Z is a patch it tries.
+        version = Version(f"{int(pin.group(1))}.{int(pin.group(2))}")
+        patch = int(pin.group(3) or 0)
+        return version if version in known_versions() and patch < _PATCHES_TRIED else None
     # Imported here: it compiles its grammar's regexes (~20 ms), and a project whose
     # environment has Django installed never reads a pin.
     from packaging.requirements import InvalidRequirement, Requirement
@@ -255,6 +281,8 @@ def _version_from_poetry(value: Any) -> Version | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     if text.startswith(("^", "~")) or re.match(r"^\d", text):
         match = _POETRY_CARET.match(text.lstrip("~"))
         if match:
@@ -270,9 +298,10 @@ def _from_lock_files(root: Path) -> tuple[Version, str] | None:
         path = root / name
         if not path.is_file():
             continue
+        toml = _toml()
         try:
-            data = tomllib.loads(path.read_text("utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            data = toml.loads(path.read_text("utf-8"))
+        except (OSError, toml.TOMLDecodeError, UnicodeDecodeError):
             continue
         for package in data.get("package", []):
             if str(package.get("name", "")).lower() == "django":

@@ -6,7 +6,6 @@ Both front ends (CLI and language server) call only these functions; neither re-
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -20,8 +19,6 @@ from .registry import all_rules
 from .rule import CheckContext, Document, Rule
 from .text import apply_edits, line_index
 from .types import CheckResult, Edit, Finding, RuleError, SourceKind
-
-log = logging.getLogger("djvet")
 
 # Recognised: a bare noqa, noqa with a code list, djvet: ignore, djvet: ignore[DJV201,DJV202].
 _PY_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
@@ -143,7 +140,7 @@ def check(
         except RecursionError:
             errors.append(RuleError(rule.code, "input nested too deeply to analyse"))
         except Exception as exc:  # a broken rule must not take the others down
-            log.debug("rule %s failed", rule.code, exc_info=True)
+            _log_rule_failure(rule.code)
             errors.append(RuleError(rule.code, f"{type(exc).__name__}: {exc}"))
     table = suppressions(document.text, document.kind)
     kept = []
@@ -161,6 +158,13 @@ def check(
     return CheckResult(
         document.path, document.kind, tuple(kept), version_label, tuple(errors), notes
     )
+
+
+def _log_rule_failure(code: str) -> None:
+    """Log the exception being handled (``logging`` is imported only when a rule fails)."""
+    import logging
+
+    logging.getLogger("djvet").debug("rule %s failed", code, exc_info=True)
 
 
 def parse_note(line: int, message: str) -> str:

@@ -28,10 +28,6 @@ _LANGUAGE_IDS = {
 }
 
 
-def _under(parts: tuple[str, ...], folder: str) -> bool:
-    return folder in parts[:-1]
-
-
 def _under_any(path: PurePath, folders: Iterable[str]) -> bool:
     text = path.as_posix()
     for folder in folders:
@@ -65,15 +61,22 @@ def classify(
     if path is None:
         return SourceKind.OTHER
     if isinstance(path, str) and "\\" not in path:
-        # The common case without building a path object (the CLI classifies every file).
-        name = path.rpartition("/")[2]
-        dot = name.rfind(".")
-        if 0 < dot < len(name) - 1 and name[dot:].lower() in PYTHON_SUFFIXES:
-            return SourceKind.PYTHON
+        # The common case without building a path object (the CLI classifies every file of
+        # the project): the last component and the folders above it, split as PurePath does
+        # (an empty or ``.`` folder between slashes is never ``templates`` or ``jinja2``).
+        folders, _, name = path.rpartition("/")
+        if name not in ("", ".", ".."):
+            return _kind(name.lower(), folders, path, template_dirs)
     pure = PurePath(path)
-    name = pure.name.lower()
-    suffix = pure.suffix.lower()
-    parts = tuple(p.lower() for p in pure.parts)
+    return _kind(pure.name.lower(), "/".join(pure.parts[:-1]), pure, template_dirs)
+
+
+def _kind(
+    name: str, folders: str, path: str | PurePath, template_dirs: Iterable[str]
+) -> SourceKind:
+    """The kind of a file called ``name`` (lower case) in ``folders`` (``/``-separated)."""
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # as ``PurePath.suffix``
     if suffix in PYTHON_SUFFIXES:
         return SourceKind.PYTHON
     if suffix in JINJA_SUFFIXES:
@@ -81,10 +84,11 @@ def classify(
     is_templateish = suffix in DJANGO_TEMPLATE_SUFFIXES or ".dj." in name
     if not is_templateish:
         return SourceKind.OTHER
-    if _under(parts, "jinja2"):
+    parts = folders.lower().split("/")
+    if "jinja2" in parts:
         return SourceKind.JINJA2
     if suffix == ".djhtml" or ".dj." in name:
         return SourceKind.DJANGO_TEMPLATE
-    if _under(parts, "templates") or _under_any(pure, template_dirs):
+    if "templates" in parts or (template_dirs and _under_any(PurePath(path), template_dirs)):
         return SourceKind.DJANGO_TEMPLATE
     return SourceKind.OTHER
