@@ -284,6 +284,7 @@ NOT_FOR_A_PLAIN_CHECK = (
     "tomllib",  # no pyproject.toml or lock file to read
     "importlib.resources",  # the fact sheet is read with pkgutil.get_data
     "difflib",  # --diff only
+    "concurrent.futures",  # jedi's worker thread: only once a question reaches jedi
 )
 
 

@@ -20,9 +20,13 @@ import functools
 import hashlib
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Imported where the first question is asked: a run that asks none (most CLI checks)
+    # does not load ``concurrent.futures`` (and ``logging``, ``queue`` with it).
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 MANAGER_ATTRS = frozenset({"objects", "_default_manager", "_base_manager"})
 _MANAGER_NAMES = ("Manager", "BaseManager", "ManagerDescriptor")
@@ -162,6 +166,9 @@ class DocumentBudget:
         if self.probes >= config.max_probes_per_document or not jedi_available():
             return None
         self.probes += 1
+        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import TimeoutError as FutureTimeout
+
         with _STATE.lock:
             future = _STATE.pending.get(key)
             if future is None:
