@@ -6,6 +6,7 @@ import os
 import pickle
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ from djvet.core.project import (
     walk_file_paths,
 )
 from djvet.core.python.facts import Call, Lit, Ref, Seq
+from djvet.layout import DEFAULT_EXCLUDES
 
 FILES = {
     "shop/__init__.py": "",
@@ -158,3 +160,29 @@ def test_the_walk_yields_path_strings_of_the_files_the_index_reads(tmp_path: Pat
     index.scan(files=found)
     assert sorted(os.path.relpath(p, tmp_path) for p in index.modules) == ["a.py", "pkg/b.py"]
     assert [os.path.relpath(p, tmp_path) for p in index.templates] == ["pkg/templates/t.html"]
+
+
+@pytest.mark.parametrize(
+    "excludes",
+    [(), ("legacy",), ("legacy/**",), ("*/migrations/*",), ("*.html", "build/"), ("a?c",)],
+)
+@pytest.mark.parametrize("start", ["", "app", "legacy", "legacy/deep", "node_modules/pkg"])
+def test_the_walk_excludes_what_the_patterns_name_from_any_start(
+    tmp_path: Path, excludes: tuple[str, ...], start: str
+) -> None:
+    """A folder's own name is tested on the way down (the start's path once), globs against
+    the whole relative path: the walk yields exactly the files of a plain walk that
+    ``is_excluded`` keeps."""
+    for rel in ("a.py", "app/views.py", "app/migrations/0001_x.py", "app/t.html",
+                "legacy/old.py", "legacy/deep/x.py", "build/out.py", "abc/y.py",
+                "node_modules/pkg/z.py", "app/__pycache__/v.pyc"):  # fmt: skip
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    patterns = (*DEFAULT_EXCLUDES, *excludes)
+    top = tmp_path / start
+    expected = sorted(
+        str(path)
+        for path in top.rglob("*")
+        if path.is_file() and not is_excluded(path.relative_to(tmp_path).as_posix(), patterns)
+    )
+    assert sorted(walk_file_paths(tmp_path, top, excludes)) == expected

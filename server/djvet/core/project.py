@@ -143,9 +143,16 @@ def walk_file_paths(
     if start.is_file():
         yield str(start)
         return
+    # A plain name excludes a path holding it as a component: the folders above an entry were
+    # tested on the way down (the start's once, here), so its own name is all there is to
+    # test; a glob pattern is matched against the whole relative path.
+    names, globs = _split_patterns(patterns)
+    below_root = RelativePaths(root)
+    relative_start = below_root.of(str(start))
+    if relative_start is not None and not names.isdisjoint(relative_start.split("/")):
+        return
     seen_dirs: set[tuple[int, int]] = set()
     stack = [str(start)]
-    below_root = RelativePaths(root)
     while stack:
         directory = stack.pop()
         try:
@@ -167,9 +174,12 @@ def walk_file_paths(
         subdirs = []
         for entry in entries:
             path = entry.path
-            relative = below_root.of(path)
-            if is_excluded(entry.name if relative is None else relative, patterns):
+            if entry.name in names:
                 continue
+            if globs:
+                relative = below_root.of(path)
+                if is_excluded(entry.name if relative is None else relative, globs):
+                    continue
             try:
                 if entry.is_dir():
                     if os.path.exists(os.path.join(path, "pyvenv.cfg")):
