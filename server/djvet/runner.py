@@ -310,9 +310,9 @@ def extract_modules(
 def _tree_worthy(text: str, info: ModuleInfo) -> bool:
     """Whether a check is likely to want the file's tree: what the rules' gates let through
     (async code, redirects, logout, a test client's GET, a module that mentions views and has
-    a class with a base). Most modules (models, forms, migrations, URLconfs, re-exporting packages) are
-    turned away before their tree is asked for. Only a guess about what to keep within the
-    budget: a tree that was not kept is parsed again when a check does want it.
+    a class with a base). Most modules (models, forms, migrations, URLconfs, re-exporting
+    packages) are turned away before their tree is asked for. Only a guess about what to keep
+    within the budget: a tree that was not kept is parsed again when a check does want it.
     """
     if "async " in text or "edirect" in text or "ogout" in text or "success_url" in text:
         return True
@@ -618,7 +618,8 @@ def _worker_main(conn: Any, run: _Run, budget: Budget) -> None:
                 if numbers is None:
                     break
                 results = [(n, run.check(n, trees, texts)) for n in numbers]
-    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+    except (EOFError, OSError, KeyboardInterrupt):
+        # The parent went away, or the others' facts cannot be read: it finishes serially.
         pass
     finally:
         conn.close()

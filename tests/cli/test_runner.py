@@ -328,3 +328,26 @@ def test_a_full_shared_memory_folder_hands_facts_over_inline(
     message = runner._hand_over(blob)
     assert message[:1] == b"B" and bytes(runner._taken(message)) == blob
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_worker_that_cannot_read_the_others_facts_leaves_quietly(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+):
+    """A facts file gone before a worker reads it (removed by a clean-up, say): the worker
+    ends without a traceback and the run finishes the files serially, losing none."""
+    monkeypatch.setattr(runner, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(runner, "FILES_PER_WORKER", 1)
+    serial = runner.check_project(tree, Settings(), jobs_of(tree), workers=1)[1]
+    parent = os.getpid()
+    real = runner._taken
+
+    def vanished(message: bytes) -> bytes | memoryview:
+        if os.getpid() != parent:
+            raise FileNotFoundError(2, "No such file or directory")
+        return real(message)
+
+    monkeypatch.setattr(runner, "_taken", vanished)
+    capfd.readouterr()
+    _, outcomes = runner.check_project(tree, Settings(), jobs_of(tree), workers=2)
+    assert payload(outcomes) == payload(serial)
+    assert "Traceback" not in capfd.readouterr().err
