@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 import inspect
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -121,22 +120,30 @@ class CheckContext:
         return docs_url(path_or_url, self.django_version)
 
 
-# ``>=4.1``: the only clause rules use (with the empty specifier, every version).
-_AT_LEAST = re.compile(r"[ \t]*>=[ \t]*([0-9]+(?:\.[0-9]+)*)[ \t]*")
+def _at_least(clause: str) -> str | None:
+    """``"4.1"`` for a clause ``>=4.1`` (the only clause rules use; spaces and tabs around
+    allowed), None for any other clause."""
+    text = clause.strip(" \t")
+    if not text.startswith(">="):
+        return None
+    bound = text[2:].strip(" \t")
+    parts = bound.split(".")
+    return bound if all(part.isascii() and part.isdigit() for part in parts) else None
 
 
 @cache
 def _version_in(specifier: str, version: Version) -> bool:
     """``version`` satisfies ``specifier`` (memoised: every document asks for every rule).
 
-    Specifiers made of ``>=X.Y`` clauses are compared here: ``SpecifierSet`` gives the same
-    answer for them (``>=`` admits pre-releases when asked to, and a local label never moves
-    a version below a public one), and importing it costs ~14 ms of every start-up.
+    Specifiers made of ``>=X.Y`` clauses (or none: every version) are compared here:
+    ``SpecifierSet`` gives the same answer for them (``>=`` admits pre-releases when asked
+    to, and a local label never moves a version below a public one), and importing it costs
+    ~14 ms of every start-up.
     """
     clauses = specifier.split(",") if specifier.strip() else []
-    bounds = [_AT_LEAST.fullmatch(clause) for clause in clauses]
+    bounds = [_at_least(clause) for clause in clauses]
     if all(bound is not None for bound in bounds):
-        return all(version >= Version(bound.group(1)) for bound in bounds if bound is not None)
+        return all(version >= Version(bound) for bound in bounds if bound is not None)
     from packaging.specifiers import SpecifierSet
 
     return SpecifierSet(specifier).contains(version, prereleases=True)
