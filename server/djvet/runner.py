@@ -543,6 +543,27 @@ def _kept_trees(trees: Trees) -> Iterator[None]:
 # (the parent passes on its name): each reads the file at once, instead of the parent relaying
 # megabytes through two pipes, one worker after another, while all of them wait.
 _SHARED_MEMORY = "/dev/shm"
+_FACTS_FILE = "djvet-facts-"  # then the writing worker's process id
+
+
+def _sweep_stale_facts() -> None:
+    """Remove facts files left by workers that no longer run (a run killed with SIGKILL
+    cannot remove its own): shared memory is held until the machine restarts."""
+    try:
+        names = [n for n in os.listdir(_SHARED_MEMORY) if n.startswith(_FACTS_FILE)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(_FACTS_FILE) :].partition("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # gone: nobody will read or remove its file
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(_SHARED_MEMORY, name))
+        except OSError:  # alive (another user's, say): not ours to judge
+            continue
 
 
 def _hand_over(blob: bytes) -> bytes:
@@ -552,7 +573,7 @@ def _hand_over(blob: bytes) -> bytes:
         import tempfile
 
         try:
-            fd, name = tempfile.mkstemp(prefix="djvet-facts-", dir=_SHARED_MEMORY)
+            fd, name = tempfile.mkstemp(prefix=f"{_FACTS_FILE}{os.getpid()}-", dir=_SHARED_MEMORY)
         except OSError:
             pass
         else:
@@ -647,6 +668,7 @@ def _run_parallel(run: _Run, count: int) -> ModuleFacts | None:
     processes = []
     stopped = False  # every worker was sent the end of its work
     blobs: dict[int, bytes] = {}  # each worker's ``_hand_over`` message
+    _sweep_stale_facts()
     try:
         for _ in range(count):
             parent_end, child_end = context.Pipe()

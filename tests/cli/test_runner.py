@@ -351,3 +351,25 @@ def test_a_worker_that_cannot_read_the_others_facts_leaves_quietly(
     _, outcomes = runner.check_project(tree, Settings(), jobs_of(tree), workers=2)
     assert payload(outcomes) == payload(serial)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_facts_files_of_workers_that_no_longer_run_are_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A run killed with SIGKILL leaves its facts files; the next parallel run removes those
+    of processes that are gone, and nothing else."""
+    monkeypatch.setattr(runner, "_SHARED_MEMORY", str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = int(done.stdout)  # reaped: its id names no process (unless reused at once)
+    stale = tmp_path / f"djvet-facts-{dead}-abc"
+    live = tmp_path / f"djvet-facts-{os.getpid()}-def"
+    other = tmp_path / "someone-elses-file"
+    odd = tmp_path / "djvet-facts-notapid"
+    for path in (stale, live, other, odd):
+        path.write_bytes(b"x")
+    runner._sweep_stale_facts()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (live, other, odd))
+    message = runner._hand_over(b"blob")  # its own files carry the writer's process id
+    assert os.path.basename(os.fsdecode(message[1:])).startswith(f"djvet-facts-{os.getpid()}-")
+    runner._discard(message)
