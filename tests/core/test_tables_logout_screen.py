@@ -4,7 +4,7 @@ The screen reads every import once (``_read_imports``: the renames and which imp
 logout), finds the words of ``_LOGOUT_TEXT`` in one pass over the texts (each holds
 ``_LOGOUT_PROBE``) and passes over a word that holds a word already searched (every text
 holding it is marked already). Checked against the plain construction (every module's and
-stale qualifier's imports through ``_add_renames``/``_logout_aliases``, every word looked for
+stale qualifier's imports through ``reference_renames``/``_logout_aliases``, every word looked for
 in every text) on generated projects, eager and deferred, and on hand-made texts for each
 shortcut, each with its reason.
 """
@@ -21,7 +21,6 @@ from djvet.core.django.logout import (
     _MAX_CALL_DEPTH,
     _MAX_SCREEN_WORDS,
     LogoutScreen,
-    _add_renames,
     _logout_aliases,
     _read_imports,
     build_logout_screen,
@@ -31,6 +30,14 @@ from djvet.core.python.facts import FunctionInfo, Qualifier
 from tests.core.test_logout_screen import deferred_project, projects
 
 
+def reference_renames(renames: dict[str, set[str]], imports: dict[str, str]) -> None:
+    """``renames[last part of a target]`` += each local name binding it under another name."""
+    for local, target in imports.items():
+        last = target.rpartition(".")[2]
+        if local != last:
+            renames.setdefault(last, set()).add(local)
+
+
 def plain_screen(project: ProjectIndex) -> LogoutScreen:
     """``LogoutScreen`` by its definition: every word looked for in every text."""
     names: list[str] = []
@@ -38,7 +45,7 @@ def plain_screen(project: ProjectIndex) -> LogoutScreen:
     renames: dict[str, set[str]] = {}
     imports_of: dict[str, dict[str, str]] = {}
     for module in project.modules.values():
-        _add_renames(renames, module.imports)
+        reference_renames(renames, module.imports)
         imports_of[module.module] = module.imports
         for table in (module.functions, *(cls.methods for cls in module.classes.values())):
             names.extend(table)
@@ -57,7 +64,7 @@ def plain_screen(project: ProjectIndex) -> LogoutScreen:
     for qualifier in qualifiers.values():
         known = imports_of.get(qualifier.module)
         if qualifier.imports is not known and qualifier.imports != known:
-            _add_renames(renames, qualifier.imports)
+            reference_renames(renames, qualifier.imports)
     for i, text in texts.items():
         deferred = functions[i].deferred
         assert deferred is not None
@@ -109,17 +116,18 @@ def test_generated_projects_get_the_plain_screen(files: dict[str, str]) -> None:
     assert_plain(files)
 
 
-def test_read_imports_is_add_renames_and_logout_aliases() -> None:
+def test_read_imports_is_the_renames_and_logout_aliases() -> None:
     files = {
         "a.py": "from django.contrib.auth import logout\nimport os.path as p\nfrom .b import f as g\n",
         "b.py": "from django.contrib.auth.views import LogoutView as LV\nfrom .a import g as f\n",
         "c.py": "import os\nfrom .a import p\n",
     }
     project = in_memory_project(files)
-    renames, binding = _read_imports(project.modules.values())
+    renames: dict[str, set[str]] = {}
+    binding = _read_imports((module.imports for module in project.modules.values()), renames)
     expected: dict[str, set[str]] = {}
     for module in project.modules.values():
-        _add_renames(expected, module.imports)
+        reference_renames(expected, module.imports)
         assert (id(module.imports) in binding) == bool(_logout_aliases(module.imports))
     assert renames == expected
     assert list(renames) == list(expected)  # the same order too

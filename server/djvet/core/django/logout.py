@@ -333,33 +333,26 @@ class LogoutScreen:
         return key in self.may
 
 
-def _add_renames(renames: dict[str, set[str]], imports: Mapping[str, str]) -> None:
-    """``renames[last part of a target]`` += each local name binding it under another name."""
-    for local, target in imports.items():
-        last = target.rpartition(".")[2]
-        if local != last:
-            renames.setdefault(last, set()).add(local)
-
-
-def _read_imports(modules: Iterable[ModuleInfo]) -> tuple[dict[str, set[str]], set[int]]:
-    """``_add_renames`` of every module's imports in turn (the same dict, in the same order),
-    and the ids of the imports dicts ``_logout_aliases`` finds a logout in: the imports read
-    in one comprehension (an index has tens of thousands, nearly all binding a name to itself
-    and none binding a logout)."""
-    renames: dict[str, set[str]] = {}
+def _read_imports(
+    import_maps: Iterable[Mapping[str, str]], renames: dict[str, set[str]]
+) -> set[int]:
+    """Add to ``renames[last part of a target]`` each local name binding it under another
+    name, map after map; return the ids of the maps binding a logout (those
+    ``_logout_aliases`` finds one in). One comprehension reads them all: an index has tens of
+    thousands of imports, nearly all binding a name to itself and none binding a logout."""
     binding_logout: set[int] = set()
-    for imports, local, target in [
-        (module.imports, local, target)
-        for module in modules
-        for local, target in module.imports.items()
+    for owner, local, target in [
+        (imports, local, target)
+        for imports in import_maps
+        for local, target in imports.items()
         if target in _LOGOUT_TARGETS or target.rpartition(".")[2] != local
     ]:
         last = target.rpartition(".")[2]
         if local != last:
             renames.setdefault(last, set()).add(local)
         if target in _LOGOUT_TARGETS:
-            binding_logout.add(id(imports))
-    return renames, binding_logout
+            binding_logout.add(id(owner))
+    return binding_logout
 
 
 def _logout_aliases(imports: Mapping[str, str]) -> tuple[str, ...]:
@@ -382,7 +375,8 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
     names: list[str] = []
     functions: list[FunctionInfo] = []
     # last part of an import target -> other local names; the imports binding a logout
-    renames, binding_logout = _read_imports(project.modules.values())
+    renames: dict[str, set[str]] = {}
+    binding_logout = _read_imports((module.imports for module in project.modules.values()), renames)
     imports_of: dict[str, dict[str, str]] = {}  # module name -> its imports
     for module in project.modules.values():
         imports_of[module.module] = module.imports
@@ -432,7 +426,7 @@ def build_logout_screen(project: ProjectIndex) -> LogoutScreen:
                 aliased.add(id(qualifier))
             continue
         if imports != known:
-            _add_renames(renames, imports)
+            _read_imports((imports,), renames)
         if _logout_aliases(imports):
             aliased.add(id(qualifier))
     for qualifier, first, end in runs if aliased else ():
