@@ -280,9 +280,11 @@ def _unique_kwarg(call: Call) -> bool:
 
 def is_field_call(value: Value) -> bool:
     """``models.CharField(...)``, ``ForeignKey(...)``, ``ArrayField(...)``: a model field."""
-    if not isinstance(value, Call):
-        return False
-    last = _last(value.func)
+    return isinstance(value, Call) and _is_field_name(_last(value.func))
+
+
+def _is_field_name(last: str) -> bool:
+    """The last part of a callee's name says it makes a model field."""
     return last.endswith("Field") or last in RELATION_KINDS or last == "ForeignObject"
 
 
@@ -472,9 +474,7 @@ class ModelIndex:
         for attr, value in cls.attrs.items():
             # ``is_field_call``, with the callee's last part found once for both questions.
             last = value.func.rpartition(".")[2] if isinstance(value, Call) else None
-            if last is not None and (
-                last.endswith("Field") or last in RELATION_KINDS or last == "ForeignObject"
-            ):
+            if last is not None and _is_field_name(last):
                 assert isinstance(value, Call)
                 fields.add(attr)
                 kind = RELATION_KINDS.get(last)
